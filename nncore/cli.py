@@ -1,0 +1,130 @@
+"""``python -m nncore train|check``: the command line (bad input: one line, exit code 2)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from . import __version__
+from . import plan as plan_io
+from .activations import ACTIVATIONS
+from .data import DATASETS
+from .errors import NNCoreError
+from .presets import PRESETS, describe, make_plan, parse_floats, parse_ints, parse_show, settings_for
+from .timeline import Timing
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, no usage dump
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def add_training_options(p: argparse.ArgumentParser) -> None:
+    """The training and timing options (shared with the Blender command line)."""
+    p.add_argument("--preset", default="article", help=f"one of {', '.join(PRESETS)} (default article)")
+    p.add_argument("--layers", help="layer sizes, inputs first, e.g. 3,4,1")
+    p.add_argument("--activation", choices=ACTIVATIONS, help="hidden-layer activation")
+    p.add_argument("--bias", action=argparse.BooleanOptionalAction, default=None, help="biases on or off")
+    p.add_argument("--dataset", choices=DATASETS + ("csv",), help="built-in training data")
+    p.add_argument("--csv", metavar="PATH", help="training data: input columns then target columns")
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--batch", type=int, help="examples per update: 1 online, 0 full batch")
+    p.add_argument("--cycles", type=int, help="training cycles (epochs)")
+    p.add_argument("--seed", type=int, help="seed of the weights' random generator")
+    p.add_argument("--show", help="shown cycles: a count (spaced, denser early) or a list 2,10,100")
+    p.add_argument("--examples-shown", type=int, help="examples shown per shown cycle (default 10)")
+    p.add_argument("--fps", type=int, help="frames per second of the timeline (default 24)")
+    p.add_argument("--forward-seconds", type=float, help="seconds per forward pass (default 0.5)")
+    p.add_argument("--backward-seconds", type=float, help="seconds per backward pass (default 0.5)")
+    p.add_argument("--hold-seconds", type=float, help="seconds to hold each example (default 0.25)")
+    p.add_argument("--state-seconds", type=float, help="seconds for before/after/new-situation (default 2)")
+    p.add_argument("--query", help="inputs of the new situation, e.g. 1,1,0")
+
+
+def settings_from_args(a: argparse.Namespace):
+    """Settings from parsed options (the preset's values where an option is not given)."""
+    t = Timing()
+    timing = Timing(
+        a.fps if a.fps is not None else t.fps,
+        a.forward_seconds if a.forward_seconds is not None else t.forward_seconds,
+        a.backward_seconds if a.backward_seconds is not None else t.backward_seconds,
+        a.hold_seconds if a.hold_seconds is not None else t.hold_seconds,
+        a.state_seconds if a.state_seconds is not None else t.state_seconds,
+    )
+    return settings_for(
+        a.preset,
+        layers=parse_ints(a.layers, "layers") if a.layers else None,
+        activation=a.activation,
+        bias=a.bias,
+        dataset=a.dataset,
+        csv=a.csv,
+        learning_rate=a.lr,
+        batch=a.batch,
+        cycles=a.cycles,
+        seed=a.seed,
+        show=parse_show(a.show) if a.show else None,
+        examples_shown=a.examples_shown,
+        timing=timing,
+        query=parse_floats(a.query, "query") if a.query else None,
+    )
+
+
+class Progress:
+    """A progress line on stderr: rewritten in place on a terminal, every 10% otherwise."""
+
+    def __init__(self, label: str, stream=sys.stderr) -> None:
+        self.label, self.stream = label, stream
+        self.tty = stream.isatty()
+        self.t0 = time.perf_counter()
+        self.last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        pct = int(100 * done / max(total, 1))
+        if not self.tty and pct // 10 == self.last // 10 and done < total:
+            return
+        self.last = pct
+        line = f"{self.label}: cycle {done:,} of {total:,} ({pct}%, {time.perf_counter() - self.t0:.1f} s)"
+        self.stream.write(("\r" + line) if self.tty else line + "\n")
+        if self.tty and done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="nncore", description="Train a small network and write its keyframe plan.")
+    parser.add_argument("--version", action="version", version=f"nncore {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    tr = sub.add_parser("train", help="train and write a keyframe plan")
+    add_training_options(tr)
+    tr.add_argument("--out", required=True, metavar="PLAN.json", help="where to write the plan")
+    tr.add_argument("--quiet", action="store_true", help="no progress line")
+    ck = sub.add_parser("check", help="validate a plan file")
+    ck.add_argument("plan", metavar="PLAN.json")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            p = plan_io.load(args.plan)
+            print(
+                f"{args.plan}: valid plan, schema {p['schema_version']}, layers {p['network']['layers']}, "
+                f"frames {p['timing']['frame_start']}-{p['timing']['frame_end']}; {describe(p)}"
+            )
+            return 0
+        s = settings_from_args(args)
+        out = os.path.abspath(args.out)
+        if not os.path.isdir(os.path.dirname(out)):
+            raise NNCoreError(f"output: folder {os.path.dirname(out)} does not exist")
+        plan = make_plan(s, progress=None if args.quiet else Progress("training"))
+        plan_io.save(plan, out)
+        print(
+            f"{describe(plan)}; wrote {args.out} "
+            f"({plan['timing']['frame_end']:,} frames at {plan['timing']['fps']} fps)"
+        )
+        return 0
+    except NNCoreError as exc:
+        print(f"nncore: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nncore: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,247 @@
+"""Training with a record of the cycles that will be shown.
+
+:func:`iter_train` is a generator that yields progress (cycles done) after every chunk of
+work, so a caller can show progress and cancel (the Blender operator does); :func:`train`
+drives it to the end. Cycles are numbered from 1, examples from 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import kernel
+from .data import Dataset, check_fits
+from .errors import NNCoreError
+from .network import NetworkSpec, Params, apply_update, backward, forward, init_params
+
+#: The 13 cycles the article's video shows.
+ARTICLE_SHOWN = (2, 10, 20, 50, 100, 200, 300, 400, 500, 1000, 2500, 12500, 60000)
+#: Default number of shown cycles for networks other than the article's.
+DEFAULT_SHOWN = 13
+#: At most this many examples are shown per shown cycle (evenly spaced through the data).
+DEFAULT_EXAMPLES_SHOWN = 10
+#: A weight or bias beyond this magnitude (or a non-finite error) means training diverged.
+MAX_WEIGHT = 1e6
+#: Training runs in chunks of this many cycles between progress reports.
+CHUNK = 2000
+MAX_CYCLES = 10_000_000
+
+
+class Cancelled(Exception):
+    """Raised by a progress callback to stop training."""
+
+
+def spaced_cycles(n: int, cycles: int) -> list[int]:
+    """``n`` cycles out of ``1..cycles``, denser early: the i-th is ``round(cycles ** (i / (n - 1)))``.
+
+    Geometric spacing, like the article's list; collisions among the first few are moved
+    up by one so the list is strictly increasing, and the last is always ``cycles``.
+    """
+    if n < 1:
+        raise NNCoreError(f"show: need at least 1 shown cycle, got {n}")
+    if n > cycles:
+        raise NNCoreError(f"show: cannot show {n} cycles out of {cycles}")
+    if n == 1:
+        return [cycles]
+    raw = [round(cycles ** (i / (n - 1))) for i in range(n)]
+    out: list[int] = []
+    for i, c in enumerate(raw):
+        lo = out[-1] + 1 if out else 1
+        hi = cycles - (n - 1 - i)  # leave room for the rest
+        out.append(min(max(c, lo), hi))
+    return out
+
+
+def shown_examples(n_examples: int, limit: int = DEFAULT_EXAMPLES_SHOWN) -> list[int]:
+    """Which examples of a shown cycle are shown: all of them, or ``limit`` evenly spaced."""
+    if n_examples <= limit:
+        return list(range(n_examples))
+    return sorted({int(round(v)) for v in np.linspace(0, n_examples - 1, limit)})
+
+
+@dataclass
+class TrainConfig:
+    learning_rate: float = 1.0
+    cycles: int = 60000
+    batch: int = 1  # examples per update: 1 = online (as the article), 0 = full batch
+    seed: int = 1
+    shown: Sequence[int] = ARTICLE_SHOWN
+    examples_shown: int = DEFAULT_EXAMPLES_SHOWN
+
+    def validate(self, n_examples: int) -> None:
+        lr = self.learning_rate
+        if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
+            raise NNCoreError(f"learning rate: must be a positive number, got {lr!r}")
+        if not (1 <= self.cycles <= MAX_CYCLES):
+            raise NNCoreError(f"cycles: must be between 1 and {MAX_CYCLES:,}, got {self.cycles}")
+        if self.batch < 0:
+            raise NNCoreError(f"batch: must be 0 (full batch) or a positive size, got {self.batch}")
+        if not (0 <= self.seed < 2**32):
+            raise NNCoreError(f"seed: must be between 0 and {2**32 - 1}, got {self.seed}")
+        shown = list(self.shown)
+        if not shown:
+            raise NNCoreError("show: no cycles to show")
+        if shown != sorted(set(shown)):
+            raise NNCoreError(f"show: shown cycles must be strictly increasing, got {shown}")
+        if shown[0] < 1 or shown[-1] > self.cycles:
+            raise NNCoreError(f"show: shown cycles must lie in 1..{self.cycles}, got {shown[0]}..{shown[-1]}")
+        if self.examples_shown < 1:
+            raise NNCoreError(f"examples shown: must be at least 1, got {self.examples_shown}")
+
+
+@dataclass
+class Step:
+    """One shown example of one shown cycle: everything the scene shows of it."""
+
+    cycle: int
+    example: int
+    activations: list[np.ndarray]  # every layer, inputs first (before the update)
+    target: np.ndarray
+    error: np.ndarray  # target - output
+    deltas: list[np.ndarray]  # deltas[k] belongs to layer k + 1
+    before: Params
+    after: Params
+
+    @property
+    def inputs(self) -> np.ndarray:
+        return self.activations[0]
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.activations[-1]
+
+
+@dataclass
+class Record:
+    spec: NetworkSpec
+    dataset: Dataset
+    config: TrainConfig
+    initial: Params
+    final: Params
+    steps: list[Step] = field(default_factory=list)
+    mean_error: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per cycle, index c - 1
+    query: np.ndarray | None = None
+    query_activations: list[np.ndarray] | None = None
+
+    @property
+    def final_outputs(self) -> np.ndarray:
+        return forward(self.spec, self.final, self.dataset.X)[-1]
+
+
+def _diverged(cycle: int, lr: float, why: str) -> NNCoreError:
+    return NNCoreError(f"training diverged at cycle {cycle:,} ({why}); try a smaller learning rate than {lr:g}")
+
+
+def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence[float] | None = None) -> Iterator[int]:
+    """Train, yielding the number of cycles done after each chunk; returns the :class:`Record`."""
+    check_fits(ds, spec.layers, spec.output_activation)
+    cfg.validate(len(ds))
+    if query is not None:
+        query = np.asarray(query, dtype=np.float64)
+        if query.shape != (spec.layers[0],):
+            raise NNCoreError(f"query: needs {spec.layers[0]} inputs, got {query.size}")
+        if not np.all(np.isfinite(query)):
+            raise NNCoreError("query: inputs must be finite numbers")
+    params = init_params(spec, cfg.seed)
+    rec = Record(spec, ds, cfg, params.copy(), params, mean_error=np.zeros(cfg.cycles))
+    n = len(ds)
+    batch = n if cfg.batch == 0 else min(cfg.batch, n)
+    show_set = set(shown_examples(n, cfg.examples_shown))
+    lr = float(cfg.learning_rate)
+    use_kernel = batch == 1 and kernel.supports(spec)
+    rows = [tuple(x) + tuple(t) for x, t in zip(ds.X.tolist(), ds.T.tolist())]
+    errors = rec.mean_error
+
+    def check(cycle: int) -> None:
+        e = errors[cycle - 1]
+        if not np.isfinite(e):
+            raise _diverged(cycle, lr, "the error is no longer a finite number")
+        if not params.is_finite(MAX_WEIGHT):
+            raise _diverged(cycle, lr, f"a weight grew past {MAX_WEIGHT:g}")
+
+    def run_cycle(cycle: int, record: bool) -> None:
+        tot = 0.0
+        for start in range(0, n, batch):
+            sl = slice(start, start + batch)
+            acts = forward(spec, params, ds.X[sl])
+            err, deltas = backward(spec, params, acts, ds.T[sl])
+            tot += float(np.abs(err).sum())
+            before = params.copy() if record else None
+            apply_update(params, acts, deltas, lr)
+            if record:
+                for r in range(err.shape[0]):
+                    if start + r in show_set:
+                        rec.steps.append(
+                            Step(
+                                cycle,
+                                start + r,
+                                [a[r].copy() for a in acts],
+                                ds.T[start + r].copy(),
+                                err[r].copy(),
+                                [d[r].copy() for d in deltas],
+                                before,
+                                params.copy(),
+                            )
+                        )
+        errors[cycle - 1] = tot / (n * spec.layers[-1])
+
+    def run_plain(first: int, count: int) -> None:
+        """Cycles first..first+count-1, unrecorded; checks divergence cycle by cycle on failure."""
+        if use_kernel:
+            start = params.flat()
+            flat, done = kernel.train_online(spec, start, rows, count, lr, errors, first - 1)
+            params.set_flat(flat)
+            if done < count or not params.is_finite(MAX_WEIGHT):
+                # find the exact cycle: replay cycle by cycle from the chunk's start
+                params.set_flat(start)
+                for c in range(first, first + count):
+                    flat, _ = kernel.train_online(spec, params.flat(), rows, 1, lr, errors, c - 1)
+                    params.set_flat(flat)
+                    check(c)
+        else:
+            for c in range(first, first + count):
+                run_cycle(c, False)
+                if not np.isfinite(errors[c - 1]):
+                    check(c)
+            check(first + count - 1)
+
+    shown = list(cfg.shown)
+    done = 0
+    for target in shown + [cfg.cycles + 1]:
+        while done + 1 < target:
+            count = min(CHUNK, target - 1 - done)
+            run_plain(done + 1, count)
+            done += count
+            yield done
+        if target <= cfg.cycles:
+            run_cycle(target, True)
+            check(target)
+            done = target
+    yield done
+    rec.final = params
+    if query is None:
+        query = ds.X[0]
+    rec.query = np.asarray(query, dtype=np.float64)
+    rec.query_activations = forward(spec, params, rec.query)
+    return rec
+
+
+def train(
+    spec: NetworkSpec,
+    ds: Dataset,
+    cfg: TrainConfig,
+    query: Sequence[float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Record:
+    """Train to the end; ``progress(done, total)`` is called after each chunk."""
+    gen = iter_train(spec, ds, cfg, query)
+    while True:
+        try:
+            done = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if progress is not None:
+            progress(done, cfg.cycles)
