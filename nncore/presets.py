@@ -94,14 +94,19 @@ def iter_make_plan(s: Settings) -> Iterator[int]:
 
 
 def make_plan(s: Settings, progress: Callable[[int, int], None] | None = None) -> dict:
-    gen = iter_make_plan(s)
+    """Train and build the plan; ``progress(done, total)`` after each chunk of cycles."""
+    return make_plan_from(iter_make_plan(s), progress, s.cycles)
+
+
+def make_plan_from(gen: Iterator[int], progress: Callable[[int, int], None] | None = None, total: int = 0) -> dict:
+    """Drive an :func:`iter_make_plan` generator to the end and return its plan."""
     while True:
         try:
             done = next(gen)
         except StopIteration as stop:
             return stop.value
         if progress is not None:
-            progress(done, s.cycles)
+            progress(done, total)
 
 
 def parse_ints(text: str, what: str) -> tuple[int, ...]:

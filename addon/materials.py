@@ -1,0 +1,127 @@
+"""The two shared materials: neurons glow with activity, synapses show weight, signal and error.
+
+Each reads per-object keyed custom properties through Attribute nodes of type OBJECT, so
+one material serves every neuron (or synapse) and renders in any Blender with no add-on
+code. The formulas are those of ``look.py``.
+"""
+
+from __future__ import annotations
+
+import bpy
+
+from . import compat, look
+from .buildctx import BuildContext
+
+#: Keyed custom properties the materials read.
+ACTIVITY = "nna_activity"
+WEIGHT = "nna_weight"
+SIGNAL = "nna_signal"
+FORWARD = "nna_fwd"
+BACKWARD = "nna_back"
+ERROR = "nna_err"
+
+
+class _Graph:
+    """Tiny helper to wire shader nodes: numbers become default values, sockets are linked."""
+
+    def __init__(self, tree: bpy.types.NodeTree) -> None:
+        self.tree = tree
+        tree.nodes.clear()
+        self.x = 0
+
+    def node(self, kind: str, **props):
+        n = self.tree.nodes.new(kind)
+        n.location = (self.x, 0)
+        self.x += 40
+        for k, v in props.items():
+            setattr(n, k, v)
+        return n
+
+    def feed(self, sock, value) -> None:
+        if isinstance(value, bpy.types.NodeSocket):
+            self.tree.links.new(value, sock)
+        else:
+            sock.default_value = value
+
+    def attr(self, name: str):
+        return self.node("ShaderNodeAttribute", attribute_type="OBJECT", attribute_name=name).outputs["Fac"]
+
+    def math(self, op: str, a, b=0.0, clamp: bool = False):
+        n = self.node("ShaderNodeMath", operation=op, use_clamp=clamp)
+        self.feed(n.inputs[0], a)
+        self.feed(n.inputs[1], b)
+        return n.outputs[0]
+
+    def vmath(self, op: str, a, b=None, scale=None):
+        n = self.node("ShaderNodeVectorMath", operation=op)
+        self.feed(n.inputs[0], a)
+        if b is not None:
+            self.feed(n.inputs[1], b)
+        if scale is not None:
+            self.feed(n.inputs["Scale"], scale)
+        return n.outputs["Vector"]
+
+    def pulse(self, z, position):
+        """look.pulse: clamp(1 - |z - p| / width) where 0 < p < 1, else 0."""
+        near = self.math(
+            "SUBTRACT",
+            1.0,
+            self.math("DIVIDE", self.math("ABSOLUTE", self.math("SUBTRACT", z, position)), look.PULSE_WIDTH),
+            clamp=True,
+        )
+        inside = self.math("MULTIPLY", self.math("GREATER_THAN", position, 0.0), self.math("LESS_THAN", position, 1.0))
+        return self.math("MULTIPLY", near, inside)
+
+    def output(self, shader) -> None:
+        out = self.node("ShaderNodeOutputMaterial")
+        self.tree.links.new(shader, out.inputs["Surface"])
+
+
+def _material(ctx: BuildContext, name: str) -> tuple[bpy.types.Material, _Graph]:
+    mat = ctx.tag(bpy.data.materials.new(name))
+    return mat, _Graph(compat.ensure_node_tree(mat))
+
+
+def neuron_material(ctx: BuildContext) -> bpy.types.Material:
+    if "neuron_material" in ctx.shared:
+        return ctx.shared["neuron_material"]
+    mat, g = _material(ctx, "NNA Neuron")
+    strength = g.math("MULTIPLY", g.math("MINIMUM", g.math("ABSOLUTE", g.attr(ACTIVITY)), 1.0), look.NEURON_MAX_GLOW)
+    em = g.node("ShaderNodeEmission")
+    em.inputs["Color"].default_value = (*look.NEURON_GLOW, 1.0)
+    g.feed(em.inputs["Strength"], strength)
+    diffuse = g.node("ShaderNodeBsdfDiffuse")
+    diffuse.inputs["Color"].default_value = (*look.NEURON_BASE, 1.0)
+    add = g.node("ShaderNodeAddShader")
+    g.tree.links.new(diffuse.outputs[0], add.inputs[0])
+    g.tree.links.new(em.outputs[0], add.inputs[1])
+    g.output(add.outputs[0])
+    mat.diffuse_color = (*look.NEURON_GLOW, 1.0)
+    ctx.shared["neuron_material"] = mat
+    return mat
+
+
+def synapse_material(ctx: BuildContext) -> bpy.types.Material:
+    if "synapse_material" in ctx.shared:
+        return ctx.shared["synapse_material"]
+    mat, g = _material(ctx, "NNA Synapse")
+    positive = g.math("GREATER_THAN", g.attr(WEIGHT), 0.0)
+    delta = tuple(gc - rc for gc, rc in zip(look.GREEN, look.RED))
+    colour = g.vmath("ADD", g.vmath("SCALE", delta, scale=positive), look.RED)
+    colour = g.vmath("SCALE", colour, scale=look.SYNAPSE_GLOW)
+    z = g.node("ShaderNodeSeparateXYZ")
+    g.feed(z.inputs[0], g.node("ShaderNodeTexCoord").outputs["Object"])
+    z = z.outputs["Z"]
+    fwd = g.math("MULTIPLY", g.pulse(z, g.attr(FORWARD)), g.math("MULTIPLY", g.attr(SIGNAL), look.PULSE_GLOW))
+    back_pos = g.attr(BACKWARD)
+    back = g.math(
+        "MULTIPLY", g.pulse(g.math("SUBTRACT", 1.0, z), back_pos), g.math("MULTIPLY", g.attr(ERROR), look.PULSE_GLOW)
+    )
+    colour = g.vmath("ADD", colour, g.vmath("SCALE", look.SIGNAL, scale=fwd))
+    colour = g.vmath("ADD", colour, g.vmath("SCALE", look.ERROR, scale=back))
+    em = g.node("ShaderNodeEmission")
+    g.feed(em.inputs["Color"], colour)
+    em.inputs["Strength"].default_value = 1.0
+    g.output(em.outputs[0])
+    ctx.shared["synapse_material"] = mat
+    return mat

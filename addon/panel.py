@@ -1,0 +1,64 @@
+"""View3D > Sidebar > NN Animator."""
+
+from __future__ import annotations
+
+import bpy
+
+
+class NNA_PT_main(bpy.types.Panel):
+    bl_idname = "NNA_PT_main"
+    bl_label = "Neural Network Animator"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "NN Animator"
+
+    def draw(self, context):
+        pg = context.scene.nna
+        layout = self.layout
+        layout.use_property_split = True
+        layout.use_property_decorate = False
+        row = layout.row(align=True)
+        row.prop(pg, "preset")
+        row.operator("nna.load_preset", text="", icon="LOOP_BACK")
+        if pg.preset == "csv":
+            layout.prop(pg, "csv_path")
+        col = layout.column(heading="Network")
+        col.prop(pg, "layers")
+        col.prop(pg, "activation")
+        col.prop(pg, "bias")
+        col = layout.column(heading="Training")
+        col.prop(pg, "learning_rate")
+        col.prop(pg, "cycles")
+        col.prop(pg, "batch")
+        col.prop(pg, "seed")
+        col.prop(pg, "show")
+        col.prop(pg, "query")
+        layout.operator("nna.build_network", icon="PLAY")
+        layout.operator("nna.load_plan", icon="FILEBROWSER")
+        if pg.summary:
+            box = layout.box()
+            for part in pg.summary.split("; "):
+                box.label(text=part)
+
+
+class NNA_PT_timing(bpy.types.Panel):
+    bl_idname = "NNA_PT_timing"
+    bl_label = "Timing"
+    bl_parent_id = "NNA_PT_main"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "NN Animator"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        pg = context.scene.nna
+        layout = self.layout
+        layout.use_property_split = True
+        layout.use_property_decorate = False
+        layout.prop(pg, "fps")
+        layout.prop(pg, "forward_seconds")
+        layout.prop(pg, "backward_seconds")
+        layout.prop(pg, "hold_seconds")
+
+
+CLASSES = (NNA_PT_main, NNA_PT_timing)

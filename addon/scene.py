@@ -1,0 +1,339 @@
+"""Build the animated network from a keyframe plan: the add-on's plain-Python API.
+
+``build_network(plan, scene)`` validates the plan, removes the scene's previous network and
+creates a new one in its own collection; operators and the command line call only this.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import bpy
+import mathutils
+import numpy as np
+
+from ..nncore import plan as plan_io
+from ..nncore.errors import NNCoreError
+from . import compat, keys, look, materials
+from .buildctx import TAG, BuildContext
+
+#: Largest network built interactively: each neuron and synapse is an animated object.
+MAX_NEURONS = 600
+MAX_SYNAPSES = 12_000
+#: Neuron labels (activity numbers) are drawn only for layers up to this size.
+MAX_LABELLED_LAYER = 16
+
+COLLECTION_PREFIX = "Neural Network"
+
+#: ID collections of bpy.data that a build may create datablocks in.
+_DATA = (
+    "objects",
+    "meshes",
+    "materials",
+    "node_groups",
+    "actions",
+    "cameras",
+    "lights",
+    "worlds",
+    "curves",
+    "collections",
+)
+
+
+class BuildError(NNCoreError):
+    """The plan is fine but cannot be built here (e.g. too large)."""
+
+
+@dataclass
+class BuildResult:
+    collection: bpy.types.Collection
+    build_id: str
+    n_neurons: int
+    n_synapses: int
+    n_keys: int
+    frame_end: int
+
+
+def check_size(layers) -> None:
+    n_neurons = sum(layers)
+    n_syn = sum(a * b for a, b in zip(layers[:-1], layers[1:]))
+    if n_neurons > MAX_NEURONS or n_syn > MAX_SYNAPSES:
+        raise BuildError(
+            f"network too large to build interactively: {n_neurons:,} neurons and {n_syn:,} synapses "
+            f"(limits {MAX_NEURONS:,} and {MAX_SYNAPSES:,})"
+        )
+
+
+def tagged(build_id: str) -> list[bpy.types.ID]:
+    """Every datablock made by build ``build_id``."""
+    out = []
+    for attr in _DATA:
+        out.extend(idb for idb in getattr(bpy.data, attr) if idb.get(TAG) == build_id)
+    return out
+
+
+def remove_build(build_id: str) -> None:
+    """Remove everything build ``build_id`` made (objects, data, actions, node groups...)."""
+    if not build_id:
+        return
+    ids = tagged(build_id)
+    if ids:
+        bpy.data.batch_remove(ids)
+
+
+def _sphere_mesh(ctx: BuildContext) -> bpy.types.Mesh:
+    import bmesh
+
+    me = ctx.tag(bpy.data.meshes.new("NNA Neuron"))
+    bm = bmesh.new()
+    bmesh.ops.create_uvsphere(bm, u_segments=24, v_segments=12, radius=1.0)
+    bm.to_mesh(me)
+    bm.free()
+    if hasattr(me, "shade_smooth"):
+        me.shade_smooth()
+    return me
+
+
+def _cylinder_mesh(ctx: BuildContext, sides: int) -> bpy.types.Mesh:
+    """Radius 1, from z = 0 to z = 1, open ends: scaled per synapse to (r, r, length)."""
+    a = np.linspace(0, 2 * np.pi, sides, endpoint=False)
+    ring = np.stack([np.cos(a), np.sin(a)], axis=1)
+    verts = np.concatenate([np.c_[ring, np.zeros(sides)], np.c_[ring, np.ones(sides)]]).astype(np.float32)
+    i = np.arange(sides)
+    faces = np.stack([i, (i + 1) % sides, (i + 1) % sides + sides, i + sides], axis=1)
+    me = ctx.tag(bpy.data.meshes.new("NNA Synapse"))
+    me.from_pydata(verts.tolist(), [], faces.tolist())
+    me.update()
+    if hasattr(me, "shade_smooth"):
+        me.shade_smooth()
+    return me
+
+
+def _rotation_to(direction: np.ndarray) -> tuple[float, float, float]:
+    """Euler XYZ that turns +Z onto ``direction`` (unit)."""
+    x, y, z = direction
+    pitch = math.acos(max(-1.0, min(1.0, z)))  # angle from +Z
+    yaw = math.atan2(y, x)
+    # rotate about Y by pitch (tilting +Z towards +X), then about Z by yaw
+    return (0.0, pitch, yaw)
+
+
+def _keyed(ob, channels, tracks, name):
+    """Create ob's action with one F-curve per channel and fill each with (frames, values, interp)."""
+    fcs = compat.new_action_fcurves(ob, name, channels)
+    n = 0
+    for fc, (frames, values, interp) in zip(fcs, tracks):
+        keys.write(fc, frames, values, interp)
+        n += len(frames)
+    return n
+
+
+def _track(tr: dict, n_items: int | None = None):
+    frames = np.asarray(tr["frames"], dtype=np.float32)
+    values = np.asarray(tr["values"], dtype=np.float32)
+    interp = keys.interpolation_codes(tr["interpolation"])
+    return frames, values, interp
+
+
+def build_network(
+    plan: dict,
+    scene: bpy.types.Scene | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    labels: bool = True,
+) -> BuildResult:
+    """Replace the scene's network with one built from ``plan`` (validated first).
+
+    Bad input raises :class:`~nncore.errors.NNCoreError` before the scene is touched.
+    """
+    plan_io.validate(plan)
+    layers = plan["network"]["layers"]
+    check_size(layers)
+    scene = scene or bpy.context.scene
+    report = progress or (lambda f, t: None)
+
+    old = scene.get("nna_build_id", "")
+    build_id = uuid.uuid4().hex[:12]
+    remove_build(old)
+    coll = bpy.data.collections.new(f"{COLLECTION_PREFIX} ({plan.get('preset') or 'plan'})")
+    ctx = BuildContext(build_id, coll)
+    ctx.tag(coll)
+    scene.collection.children.link(coll)
+    try:
+        result = _build(ctx, plan, scene, report, labels)
+    except BaseException:
+        remove_build(build_id)
+        scene["nna_build_id"] = ""
+        raise
+    scene["nna_build_id"] = build_id
+    return result
+
+
+def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildResult:
+    layers = plan["network"]["layers"]
+    n_seg = len(layers) - 1
+    pos = look.layer_positions(layers)
+    r_scale = look.radius_scale(layers)
+    n_keys = 0
+
+    # neurons ---------------------------------------------------------------------------
+    report(0.05, "neurons")
+    sphere = _sphere_mesh(ctx)
+    sphere.materials.append(materials.neuron_material(ctx))
+    act = _track(plan["tracks"]["neuron_activity"])
+    offsets = np.concatenate([[0], np.cumsum(layers)])
+    neurons = []
+    for k, n in enumerate(layers):
+        for i in range(n):
+            ob = ctx.link(bpy.data.objects.new(f"NNA Neuron {k}.{i:03d}", sphere))
+            ob.location = pos[k][i]
+            ob.scale = (look.NEURON_RADIUS,) * 3
+            ob["nna_role"] = "neuron"
+            ob["nna_layer"] = k
+            ob["nna_index"] = i
+            ob[materials.ACTIVITY] = 0.0
+            g = offsets[k] + i
+            n_keys += _keyed(ob, [(f'["{materials.ACTIVITY}"]', 0)], [(act[0], act[1][:, g], act[2])], ob.name)
+            neurons.append(ob)
+
+    # synapses --------------------------------------------------------------------------
+    report(0.2, "synapses")
+    sides = 8 if sum(a * b for a, b in zip(layers[:-1], layers[1:])) > 500 else 12
+    cyl = _cylinder_mesh(ctx, sides)
+    cyl.materials.append(materials.synapse_material(ctx))
+    n_syn = 0
+    for k, group in enumerate(plan["tracks"]["synapse_layers"]):
+        w = _track(group["weight"])
+        radius = look.synapse_radius(w[1], r_scale).astype(np.float32)
+        sig, fwd, back, err = (_track(group[name]) for name in ("signal", "forward", "backward", "error"))
+        src, dst = group["source"], group["target"]
+        for s, (i, j) in enumerate(zip(src, dst)):
+            a, b = pos[k][i], pos[k + 1][j]
+            d = b - a
+            length = float(np.linalg.norm(d))
+            ob = ctx.link(bpy.data.objects.new(f"NNA Synapse {k}.{j:03d}.{i:03d}", cyl))
+            ob.location = a
+            ob.rotation_euler = _rotation_to(d / length)
+            ob.scale = (float(radius[0, s]), float(radius[0, s]), length)
+            ob["nna_role"] = "synapse"
+            ob["nna_layer"] = k
+            ob["nna_index"] = s
+            ob["nna_source"] = i
+            ob["nna_target"] = j
+            for prop in (materials.WEIGHT, materials.SIGNAL, materials.FORWARD, materials.BACKWARD, materials.ERROR):
+                ob[prop] = 0.0
+            n_keys += _keyed(
+                ob,
+                [
+                    ("scale", 0),
+                    ("scale", 1),
+                    (f'["{materials.WEIGHT}"]', 0),
+                    (f'["{materials.SIGNAL}"]', 0),
+                    (f'["{materials.FORWARD}"]', 0),
+                    (f'["{materials.BACKWARD}"]', 0),
+                    (f'["{materials.ERROR}"]', 0),
+                ],
+                [
+                    (w[0], radius[:, s], w[2]),
+                    (w[0], radius[:, s], w[2]),
+                    (w[0], w[1][:, s], w[2]),
+                    (sig[0], sig[1][:, s], sig[2]),
+                    fwd,
+                    back,
+                    (err[0], err[1][:, s], err[2]),
+                ],
+                ob.name,
+            )
+            n_syn += 1
+        report(0.2 + 0.6 * (k + 1) / n_seg, f"synapses of layer {k + 1}")
+
+    # labels, camera, world ------------------------------------------------------------
+    extent = _bounds(pos)
+    if labels:
+        report(0.85, "labels")
+        _labels(ctx, plan, pos, extent)
+    report(0.95, "camera")
+    _camera_and_world(ctx, scene, extent)
+    tm = plan["timing"]
+    scene.frame_start = tm["frame_start"]
+    scene.frame_end = tm["frame_end"]
+    scene.render.fps = tm["fps"]
+    scene.render.fps_base = 1.0
+    scene.frame_set(tm["frame_start"])
+    report(1.0, "done")
+    return BuildResult(ctx.collection, ctx.build_id, len(neurons), n_syn, n_keys, tm["frame_end"])
+
+
+def _bounds(pos: list[np.ndarray]) -> np.ndarray:
+    allp = np.concatenate(pos)
+    lo = allp.min(axis=0) - look.NEURON_RADIUS
+    hi = allp.max(axis=0) + look.NEURON_RADIUS
+    return np.stack([lo, hi])
+
+
+def _labels(ctx: BuildContext, plan: dict, pos, extent) -> None:
+    from . import labels as lab
+
+    act = plan["tracks"]["neuron_activity"]
+    frames = np.asarray(act["frames"], dtype=np.float32)
+    values = np.asarray(act["values"], dtype=np.float32)
+    offsets = np.concatenate([[0], np.cumsum(plan["network"]["layers"])])
+    for k, p in enumerate(pos):
+        if len(p) > MAX_LABELLED_LAYER:
+            continue
+        for i, c in enumerate(p):
+            loc = (c[0] + look.NEURON_RADIUS + 0.15, c[1] - look.NEURON_RADIUS, c[2] - 0.12)
+            lab.number_label(
+                ctx, f"NNA Label {k}.{i:03d}", loc, frames, values[:, offsets[k] + i], decimals=2, size=0.32
+            )
+    (lo, hi) = extent
+    width = hi[0] - lo[0]
+    lab.hud(ctx, plan, (lo[0] - 0.5, lo[1], hi[2] + 1.6), 0.36)
+    lab.loss_curve(ctx, plan, (hi[0] + 1.5, lo[1], lo[2]), max(3.0, 0.45 * width), max(2.0, 0.5 * (hi[2] - lo[2])))
+
+
+def _camera_and_world(ctx: BuildContext, scene, extent) -> None:
+    lo, hi = extent
+    # include everything in the collection (labels, HUD, loss curve) in the framing
+    pts = [lo, hi]
+    others = [ob for ob in ctx.collection.objects if ob.get("nna_role") not in ("neuron", "synapse")]
+    if others:
+        depsgraph = bpy.context.evaluated_depsgraph_get()
+        for ob in others:
+            ev = ob.evaluated_get(depsgraph)
+            pts.extend(np.asarray(ev.matrix_world @ mathutils.Vector(c)) for c in ev.bound_box)
+    pts = np.array(pts)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    centre = (lo + hi) / 2
+    cam_data = ctx.tag(bpy.data.cameras.new("NNA Camera"))
+    cam_data.lens = 50
+    cam_data.sensor_width = 36
+    cam_data.clip_end = 1000
+    cam = ctx.link(bpy.data.objects.new("NNA Camera", cam_data))
+    tilt = math.radians(12 if hi[1] - lo[1] > 1.0 else 6)
+    aspect = scene.render.resolution_x / max(1, scene.render.resolution_y)
+    half_fov_x = math.atan(cam_data.sensor_width / (2 * cam_data.lens))
+    half_fov_y = math.atan(math.tan(half_fov_x) / aspect)
+    w = (hi[0] - lo[0]) / 2 * 1.1
+    h = (hi[2] - lo[2]) / 2 * 1.1 + (hi[1] - lo[1]) / 2 * math.sin(tilt)
+    dist = max(w / math.tan(half_fov_x), h / math.tan(half_fov_y)) + (hi[1] - lo[1]) / 2 + 1.0
+    cam.location = (centre[0], centre[1] - dist * math.cos(tilt), centre[2] + dist * math.sin(tilt))
+    cam.rotation_euler = (math.pi / 2 - tilt, 0.0, 0.0)
+    scene.camera = cam
+
+    world = ctx.tag(bpy.data.worlds.new("NNA Dark"))
+    bg = compat.ensure_node_tree(world).nodes.get("Background")
+    if bg is not None:
+        bg.inputs["Color"].default_value = (0.004, 0.005, 0.008, 1.0)
+        bg.inputs["Strength"].default_value = 1.0
+    world.color = (0.004, 0.005, 0.008)
+    scene.world = world
+
+    light_data = ctx.tag(bpy.data.lights.new("NNA Key light", "AREA"))
+    light_data.energy = 400.0
+    light_data.size = max(4.0, float(hi[0] - lo[0]))
+    light = ctx.link(bpy.data.objects.new("NNA Key light", light_data))
+    light.location = (centre[0], centre[1] - dist * 0.6, hi[2] + 4.0)
+    light.rotation_euler = (math.radians(50), 0.0, 0.0)
