@@ -121,9 +121,10 @@ def _rotation_to(direction: np.ndarray) -> tuple[float, float, float]:
     return (0.0, pitch, yaw)
 
 
-def _keyed(ob, channels, tracks, name):
-    """Create ob's action with one F-curve per channel and fill each with (frames, values, interp)."""
-    fcs = compat.new_action_fcurves(ob, name, channels)
+def _keyed(ctx: BuildContext, ob, channels, tracks) -> int:
+    """Give ob a tagged action with one F-curve per channel, each filled with (frames, values, interp)."""
+    fcs = compat.new_action_fcurves(ob, ob.name, channels)
+    ctx.tag(ob.animation_data.action)
     n = 0
     for fc, (frames, values, interp) in zip(fcs, tracks):
         keys.write(fc, frames, values, interp)
@@ -195,7 +196,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
             ob["nna_index"] = i
             ob[materials.ACTIVITY] = 0.0
             g = offsets[k] + i
-            n_keys += _keyed(ob, [(f'["{materials.ACTIVITY}"]', 0)], [(act[0], act[1][:, g], act[2])], ob.name)
+            n_keys += _keyed(ctx, ob, [(f'["{materials.ACTIVITY}"]', 0)], [(act[0], act[1][:, g], act[2])])
             neurons.append(ob)
 
     # synapses --------------------------------------------------------------------------
@@ -225,6 +226,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
             for prop in (materials.WEIGHT, materials.SIGNAL, materials.FORWARD, materials.BACKWARD, materials.ERROR):
                 ob[prop] = 0.0
             n_keys += _keyed(
+                ctx,
                 ob,
                 [
                     ("scale", 0),
@@ -244,7 +246,6 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
                     back,
                     (err[0], err[1][:, s], err[2]),
                 ],
-                ob.name,
             )
             n_syn += 1
         report(0.2 + 0.6 * (k + 1) / n_seg, f"synapses of layer {k + 1}")
@@ -261,6 +262,13 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
     scene.frame_end = tm["frame_end"]
     scene.render.fps = tm["fps"]
     scene.render.fps_base = 1.0
+    st = plan["states"]
+    # the three stills of the original: idle before and after training, and the new situation
+    scene["nna_stills"] = {
+        "before": st["before"]["frame_end"],
+        "after": st["after"]["frame_end"],
+        "new_situation": st["query"]["frame_end"],
+    }
     scene.frame_set(tm["frame_start"])
     report(1.0, "done")
     return BuildResult(ctx.collection, ctx.build_id, len(neurons), n_syn, n_keys, tm["frame_end"])
