@@ -144,10 +144,10 @@ if [[ ${_NNA_BLENDER_STAGE:-} != inner ]]; then
     [[ $(id -u) == 0 ]] || { echo "blender wrapper: must run as root (mount namespace + chroot)" >&2; exit 2; }
     export _NNA_BLENDER_STAGE=inner _NNA_BLENDER_CWD=$PWD
     export _NNA_BLENDER_OUTER_NS=$(readlink /proc/self/ns/mnt)
-    # --fork: mounts live as long as the forked child; --kill-child: if unshare is killed,
-    # blender gets SIGTERM rather than being orphaned.
-    exec unshare --mount --propagation private --fork --kill-child=SIGTERM \
-        /bin/bash "$HERE/blender" "$@"
+    # No --fork: unshare, this script, chroot and blender are all one process (the caller's pid),
+    # so signals (Ctrl-C, timeout's SIGTERM) reach blender directly. The namespace and its mounts
+    # disappear when blender (and anything it spawned) exits.
+    exec unshare --mount --propagation private /bin/bash "$HERE/blender" "$@"
 fi
 
 # ---- inside the new mount namespace ----
