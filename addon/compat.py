@@ -70,13 +70,6 @@ def set_image_output(scene: bpy.types.Scene, fmt: str = "PNG") -> None:
     settings.file_format = fmt
 
 
-def material_node_tree(mat: bpy.types.Material) -> bpy.types.ShaderNodeTree:
-    """A material's shader node tree: 5.0 materials always have one (``use_nodes`` is deprecated there)."""
-    if VERSION < (5, 0, 0):
-        mat.use_nodes = True
-    return mat.node_tree
-
-
 def ensure_node_tree(idb: bpy.types.Material | bpy.types.World) -> bpy.types.NodeTree:
     """The shader node tree of a material or world (5.0 always has one; ``use_nodes`` is deprecated)."""
     if idb.node_tree is None:
