@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import bpy
 
-from . import operators, panel, properties
+from . import cli, operators, panel, properties
 
 _CLASSES = (*properties.CLASSES, *operators.CLASSES, *panel.CLASSES)
+_cli_handle = None
 
 
 def register() -> None:
+    global _cli_handle
     for cls in _CLASSES:
         bpy.utils.register_class(cls)
     properties.register_props()
+    _cli_handle = bpy.utils.register_cli_command("nn_animator", cli.blender_command)
 
 
 def unregister() -> None:
+    global _cli_handle
+    if _cli_handle is not None:
+        bpy.utils.unregister_cli_command(_cli_handle)
+        _cli_handle = None
     properties.unregister_props()
     for cls in reversed(_CLASSES):
         bpy.utils.unregister_class(cls)

@@ -256,7 +256,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
         report(0.85, "labels")
         _labels(ctx, plan, pos, extent)
     report(0.95, "camera")
-    _camera_and_world(ctx, scene, extent)
+    _camera_and_world(ctx, scene, extent, plan["steps"])
     tm = plan["timing"]
     scene.frame_start = tm["frame_start"]
     scene.frame_end = tm["frame_end"]
@@ -302,33 +302,46 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent) -> None:
     lab.loss_curve(ctx, plan, (hi[0] + 1.5, lo[1], lo[2]), max(3.0, 0.45 * width), max(2.0, 0.5 * (hi[2] - lo[2])))
 
 
-def _camera_and_world(ctx: BuildContext, scene, extent) -> None:
+def frame_points(pts: np.ndarray, tilt: float, cam_data, aspect: float, margin: float = 1.15):
+    """Camera location and rotation that look down by ``tilt`` along +Y and fit every point."""
+    fwd = np.array([0.0, math.cos(tilt), -math.sin(tilt)])
+    up = np.array([0.0, math.sin(tilt), math.cos(tilt)])
+    right = np.array([1.0, 0.0, 0.0])
+    # tangent of half the field of view; the sensor width spans the longer side (sensor fit AUTO)
+    half = cam_data.sensor_width / (2 * cam_data.lens) / margin
+    half_x, half_y = (half, half / aspect) if aspect >= 1 else (half * aspect, half)
+    xs, ys, zs = pts @ right, pts @ up, pts @ fwd
+    cx, cy = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
+    # distance from the camera to the plane through (cx, cy) so every point fits
+    need = np.maximum(np.abs(xs - cx) / half_x, np.abs(ys - cy) / half_y) - (zs - zs.min())
+    dist = float(need.max()) + 0.5
+    eye = cx * right + cy * up + (zs.min() - dist) * fwd
+    return tuple(eye), (math.pi / 2 - tilt, 0.0, 0.0)
+
+
+def _camera_and_world(ctx: BuildContext, scene, extent, steps: list) -> None:
     lo, hi = extent
-    # include everything in the collection (labels, HUD, loss curve) in the framing
+    # include everything in the collection (labels, HUD, loss curve) in the framing, as shown
+    # during training (the HUD's longest text)
     pts = [lo, hi]
     others = [ob for ob in ctx.collection.objects if ob.get("nna_role") not in ("neuron", "synapse")]
     if others:
+        if steps:
+            scene.frame_set(steps[0]["frame_start"])
         depsgraph = bpy.context.evaluated_depsgraph_get()
         for ob in others:
             ev = ob.evaluated_get(depsgraph)
             pts.extend(np.asarray(ev.matrix_world @ mathutils.Vector(c)) for c in ev.bound_box)
     pts = np.array(pts)
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    centre = (lo + hi) / 2
     cam_data = ctx.tag(bpy.data.cameras.new("NNA Camera"))
     cam_data.lens = 50
     cam_data.sensor_width = 36
     cam_data.clip_end = 1000
     cam = ctx.link(bpy.data.objects.new("NNA Camera", cam_data))
-    tilt = math.radians(12 if hi[1] - lo[1] > 1.0 else 6)
-    aspect = scene.render.resolution_x / max(1, scene.render.resolution_y)
-    half_fov_x = math.atan(cam_data.sensor_width / (2 * cam_data.lens))
-    half_fov_y = math.atan(math.tan(half_fov_x) / aspect)
-    w = (hi[0] - lo[0]) / 2 * 1.1
-    h = (hi[2] - lo[2]) / 2 * 1.1 + (hi[1] - lo[1]) / 2 * math.sin(tilt)
-    dist = max(w / math.tan(half_fov_x), h / math.tan(half_fov_y)) + (hi[1] - lo[1]) / 2 + 1.0
-    cam.location = (centre[0], centre[1] - dist * math.cos(tilt), centre[2] + dist * math.sin(tilt))
-    cam.rotation_euler = (math.pi / 2 - tilt, 0.0, 0.0)
+    tilt = math.radians(14 if np.ptp(pts[:, 1]) > 1.0 else 6)
+    cam.location, cam.rotation_euler = frame_points(
+        pts, tilt, cam_data, scene.render.resolution_x / max(1, scene.render.resolution_y)
+    )
     scene.camera = cam
 
     world = ctx.tag(bpy.data.worlds.new("NNA Dark"))
@@ -343,5 +356,6 @@ def _camera_and_world(ctx: BuildContext, scene, extent) -> None:
     light_data.energy = 400.0
     light_data.size = max(4.0, float(hi[0] - lo[0]))
     light = ctx.link(bpy.data.objects.new("NNA Key light", light_data))
-    light.location = (centre[0], centre[1] - dist * 0.6, hi[2] + 4.0)
+    centre = (lo + hi) / 2
+    light.location = (centre[0], lo[1] - 6.0, hi[2] + 4.0)
     light.rotation_euler = (math.radians(50), 0.0, 0.0)

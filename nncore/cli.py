@@ -72,9 +72,10 @@ def settings_from_args(a: argparse.Namespace):
 
 
 class Progress:
-    """A progress line on stderr: rewritten in place on a terminal, every 10% otherwise."""
+    """A progress line on stdout (stderr is for errors): in place on a terminal, every 10% otherwise."""
 
-    def __init__(self, label: str, stream=sys.stderr) -> None:
+    def __init__(self, label: str, stream=None) -> None:
+        stream = stream or sys.stdout
         self.label, self.stream = label, stream
         self.tty = stream.isatty()
         self.t0 = time.perf_counter()
