@@ -36,7 +36,7 @@ format: setup
 	$(PY) -m ruff check --fix .
 
 bench: setup
-	$(PY) tests/bench.py
+	$(PY) bench/run.py
 
 plan: setup
 	mkdir -p out

@@ -62,7 +62,7 @@ def load_csv(path: str, n_inputs: int, n_outputs: int) -> Dataset:
     """
     label = os.path.basename(path) or path
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: drop a BOM (Excel)
             rows = [(i + 1, r) for i, r in enumerate(csv.reader(fh)) if any(c.strip() for c in r)]
     except FileNotFoundError:
         raise NNCoreError(f"csv: {path}: no such file") from None

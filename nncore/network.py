@@ -38,13 +38,13 @@ class NetworkSpec:
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
         object.__setattr__(self, "layers", layers)
-        if len(layers) < 2:
-            raise NNCoreError(f"layers: need at least an input and an output layer, got {len(layers)} layer(s)")
         for i, n in enumerate(layers):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
                 raise NNCoreError(f"layers: layer {i + 1} has size {n!r}; sizes must be integers >= 1")
             if n > MAX_LAYER_SIZE:
                 raise NNCoreError(f"layers: layer {i + 1} has {n} neurons; at most {MAX_LAYER_SIZE}")
+        if len(layers) < 2:
+            raise NNCoreError(f"layers: need at least an input and an output layer, got {len(layers)} layer(s)")
         object.__setattr__(self, "layers", tuple(int(n) for n in layers))
         if self.activation not in act.ACTIVATIONS:
             raise NNCoreError(f"activation: {self.activation!r} is not one of {', '.join(act.ACTIVATIONS)}")

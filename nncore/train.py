@@ -40,6 +40,8 @@ def spaced_cycles(n: int, cycles: int) -> list[int]:
     Geometric spacing, like the article's list; collisions among the first few are moved
     up by one so the list is strictly increasing, and the last is always ``cycles``.
     """
+    if cycles < 1:
+        raise NNCoreError(f"cycles: must be at least 1, got {cycles}")
     if n < 1:
         raise NNCoreError(f"show: need at least 1 shown cycle, got {n}")
     if n > cycles:
@@ -204,9 +206,7 @@ def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence
         else:
             for c in range(first, first + count):
                 run_cycle(c, False)
-                if not np.isfinite(errors[c - 1]):
-                    check(c)
-            check(first + count - 1)
+                check(c)  # every cycle, so the message names the cycle it went wrong
 
     shown = list(cfg.shown)
     done = 0
