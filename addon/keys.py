@@ -18,14 +18,32 @@ def interpolation_codes(names) -> np.ndarray:
     return lut[(arr == "LINEAR").astype(np.int32)]
 
 
-def write(fc: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, interp: np.ndarray) -> None:
-    """Fill an empty F-curve with ``len(frames)`` keys in three bulk calls."""
-    n = len(frames)
+def interleave(frames: np.ndarray, values: np.ndarray, n_items: int) -> np.ndarray:
+    """Keyframe ``co`` rows for a group of items: shape (n_items, 2K), frame/value interleaved.
+
+    ``values`` is (K, n_items), or (K,) when every item has the same values.
+    """
+    frames = np.asarray(frames, dtype=np.float32)
+    values = np.asarray(values, dtype=np.float32)
+    co = np.empty((n_items, 2 * len(frames)), dtype=np.float32)
+    co[:, 0::2] = frames
+    co[:, 1::2] = values.T if values.ndim == 2 else values
+    return co
+
+
+def write_co(fc: bpy.types.FCurve, co: np.ndarray, interp: np.ndarray) -> None:
+    """Fill an empty F-curve from a prepared ``co`` row (see :func:`interleave`) in bulk.
+
+    Keys arrive sorted and are CONSTANT or LINEAR, whose evaluation never reads the Bezier
+    handles, so the costly ``fc.update()`` (sorting and handle recalculation, about a third
+    of the write time) is skipped.
+    """
     kp = fc.keyframe_points
-    kp.add(n)
-    co = np.empty(2 * n, dtype=np.float32)
-    co[0::2] = frames
-    co[1::2] = values
+    kp.add(len(interp))
     kp.foreach_set("co", co)
-    kp.foreach_set("interpolation", np.asarray(interp, dtype=np.int32))
-    fc.update()
+    kp.foreach_set("interpolation", interp)
+
+
+def write(fc: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, interp: np.ndarray) -> None:
+    """Fill an empty F-curve with ``len(frames)`` keys in bulk."""
+    write_co(fc, interleave(frames, values, 1)[0], np.asarray(interp, dtype=np.int32))

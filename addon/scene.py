@@ -112,15 +112,6 @@ def _cylinder_mesh(ctx: BuildContext, sides: int) -> bpy.types.Mesh:
     return me
 
 
-def _rotation_to(direction: np.ndarray) -> tuple[float, float, float]:
-    """Euler XYZ that turns +Z onto ``direction`` (unit)."""
-    x, y, z = direction
-    pitch = math.acos(max(-1.0, min(1.0, z)))  # angle from +Z
-    yaw = math.atan2(y, x)
-    # rotate about Y by pitch (tilting +Z towards +X), then about Z by yaw
-    return (0.0, pitch, yaw)
-
-
 def _keyed(ctx: BuildContext, ob, channels, tracks) -> int:
     """Give ob a tagged action with one F-curve per channel, each filled with (frames, values, interp)."""
     fcs = compat.new_action_fcurves(ob, ob.name, channels)
@@ -205,48 +196,48 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
     cyl = _cylinder_mesh(ctx, sides)
     cyl.materials.append(materials.synapse_material(ctx))
     n_syn = 0
+    channels = [("scale", 0), ("scale", 1)] + [
+        (f'["{p}"]', 0)
+        for p in (materials.WEIGHT, materials.SIGNAL, materials.FORWARD, materials.BACKWARD, materials.ERROR)
+    ]
     for k, group in enumerate(plan["tracks"]["synapse_layers"]):
+        src, dst = np.asarray(group["source"]), np.asarray(group["target"])
+        # geometry of the whole layer at once: origin at the sender, +Z along the synapse
+        start, d = pos[k][src], pos[k + 1][dst] - pos[k][src]
+        length = np.linalg.norm(d, axis=1)
+        pitch = np.arccos(np.clip(d[:, 2] / length, -1.0, 1.0))
+        yaw = np.arctan2(d[:, 1], d[:, 0])
+        # key rows per channel, prepared in bulk: (n_synapses, 2K) interleaved frame/value
         w = _track(group["weight"])
-        radius = look.synapse_radius(w[1], r_scale).astype(np.float32)
-        sig, fwd, back, err = (_track(group[name]) for name in ("signal", "forward", "backward", "error"))
-        src, dst = group["source"], group["target"]
-        for s, (i, j) in enumerate(zip(src, dst)):
-            a, b = pos[k][i], pos[k + 1][j]
-            d = b - a
-            length = float(np.linalg.norm(d))
+        radius = look.synapse_radius(w[1], r_scale)
+        per_item = [
+            (w[0], radius, w[2]),
+            (w[0], radius, w[2]),
+            w,
+            _track(group["signal"]),
+            _track(group["forward"]),
+            _track(group["backward"]),
+            _track(group["error"]),
+        ]
+        rows = [(keys.interleave(f, v, len(src)), ip) for f, v, ip in per_item]
+        for s in range(len(src)):
+            i, j = int(src[s]), int(dst[s])
             ob = ctx.link(bpy.data.objects.new(f"NNA Synapse {k}.{j:03d}.{i:03d}", cyl))
-            ob.location = a
-            ob.rotation_euler = _rotation_to(d / length)
-            ob.scale = (float(radius[0, s]), float(radius[0, s]), length)
+            ob.location = start[s]
+            ob.rotation_euler = (0.0, pitch[s], yaw[s])
+            ob.scale = (radius[0, s], radius[0, s], length[s])
             ob["nna_role"] = "synapse"
             ob["nna_layer"] = k
             ob["nna_index"] = s
             ob["nna_source"] = i
             ob["nna_target"] = j
-            for prop in (materials.WEIGHT, materials.SIGNAL, materials.FORWARD, materials.BACKWARD, materials.ERROR):
-                ob[prop] = 0.0
-            n_keys += _keyed(
-                ctx,
-                ob,
-                [
-                    ("scale", 0),
-                    ("scale", 1),
-                    (f'["{materials.WEIGHT}"]', 0),
-                    (f'["{materials.SIGNAL}"]', 0),
-                    (f'["{materials.FORWARD}"]', 0),
-                    (f'["{materials.BACKWARD}"]', 0),
-                    (f'["{materials.ERROR}"]', 0),
-                ],
-                [
-                    (w[0], radius[:, s], w[2]),
-                    (w[0], radius[:, s], w[2]),
-                    (w[0], w[1][:, s], w[2]),
-                    (sig[0], sig[1][:, s], sig[2]),
-                    fwd,
-                    back,
-                    (err[0], err[1][:, s], err[2]),
-                ],
-            )
+            for _path, _ in channels[2:]:
+                ob[_path[2:-2]] = 0.0
+            fcs = compat.new_action_fcurves(ob, ob.name, channels)
+            ctx.tag(ob.animation_data.action)
+            for fc, (co, ip) in zip(fcs, rows):
+                keys.write_co(fc, co[s], ip)
+                n_keys += len(ip)
             n_syn += 1
         report(0.2 + 0.6 * (k + 1) / n_seg, f"synapses of layer {k + 1}")
 
