@@ -5,10 +5,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-done
 PYTEST := $(PY) -m pytest -p no:pytest-blender
 
-.PHONY: setup test test-core lint format bench plan clean
+.PHONY: setup test test-core lint format bench plan demo clean
 
 setup: $(STAMP)
 	@bash tools/setup_egl.sh
+	@bash tools/setup_node.sh
 
 $(STAMP): requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "setup: $(PYTHON) not found; install Python 3.11 (bpy 4.2-5.0 wheels need it)"; exit 1; }
@@ -41,6 +42,14 @@ bench: setup
 plan: setup
 	mkdir -p out
 	$(PY) -m nncore train --preset article --out out/article.plan.json
+
+# The main job: train the article's network, build, render (preview) and export it, in out/.
+DEMO_TIMING := --fps 12 --forward-seconds 0.5 --backward-seconds 0.5 --hold-seconds 0.25 --state-seconds 1.5
+demo: setup
+	mkdir -p out
+	$(PY) -m nncore train --preset article $(DEMO_TIMING) --out out/article.plan.json
+	$(PY) -m nn_animator render --plan out/article.plan.json --quality preview \
+		--blend out/article.blend --stills out --video out/article.mp4 --gltf out/article.glb
 
 clean:
 	rm -rf out dist .pytest_cache .ruff_cache
