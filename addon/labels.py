@@ -459,8 +459,13 @@ def hud(ctx: BuildContext, plan: dict, location, size: float) -> bpy.types.Objec
     return ob
 
 
-def loss_curve(ctx: BuildContext, plan: dict, location, width: float, height: float) -> bpy.types.Object:
-    """The mean error against log10(cycle), growing as the timeline plays; axes' corner at ``location``."""
+def loss_curve(
+    ctx: BuildContext, plan: dict, location, width: float, height: float, label_size: float | None = None
+) -> bpy.types.Object:
+    """The mean error against log10(cycle), growing as the timeline plays; axes' corner at ``location``.
+
+    ``label_size`` is the height of the axis labels' letters (default: a tenth of the larger side).
+    """
     loss = plan["loss"]
     cycles = np.asarray(loss["cycles"], dtype=np.float64)
     error = np.asarray(loss["mean_error"], dtype=np.float64)
@@ -490,7 +495,7 @@ def loss_curve(ctx: BuildContext, plan: dict, location, width: float, height: fl
             "Width": float(width),
             "Height": float(height),
             "Radius": 0.012 * max(width, height),
-            "Label Size": 0.1 * max(width, height),
+            "Label Size": float(label_size) if label_size else 0.1 * max(width, height),
         },
     )
     return ob

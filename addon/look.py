@@ -44,10 +44,13 @@ def layer_positions(sizes: list[int] | tuple[int, ...]) -> list[np.ndarray]:
 
     A layer of up to MAX_ROW neurons is a row along x, centred; a larger one a grid in the
     x-y plane (ceil(sqrt(n)) columns), centred, so a 64-neuron input layer is an 8 x 8 image.
+    Layers are LAYER_SPACING apart, or 0.45 x the widest layer's width if that is more.
     """
     out = []
+    widest = max(_layer_width(n) for n in sizes)
+    spacing = max(LAYER_SPACING, 0.45 * widest)  # wide grids need room between layers
     for k, n in enumerate(sizes):
-        z = k * LAYER_SPACING
+        z = k * spacing
         if n <= MAX_ROW:
             x = (np.arange(n) - (n - 1) / 2) * NEURON_SPACING
             pos = np.stack([x, np.zeros(n), np.full(n, z)], axis=1)
@@ -61,6 +64,17 @@ def layer_positions(sizes: list[int] | tuple[int, ...]) -> list[np.ndarray]:
             pos = np.stack([x, y, np.full(n, z)], axis=1)
         out.append(pos.astype(np.float64))
     return out
+
+
+def _layer_width(n: int) -> float:
+    if n <= MAX_ROW:
+        return (n - 1) * NEURON_SPACING
+    return (math.ceil(math.sqrt(n)) - 1) * NEURON_SPACING * 0.75
+
+
+def text_size(width: float, height: float) -> float:
+    """Height of the HUD's and loss curve's letters for a network of this extent."""
+    return max(0.34, 0.028 * max(width, height))
 
 
 def synapse_radius(weight, scale: float = 1.0) -> np.ndarray:

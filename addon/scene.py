@@ -288,9 +288,13 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent) -> None:
                 ctx, f"NNA Label {k}.{i:03d}", loc, frames, values[:, offsets[k] + i], decimals=2, size=0.32
             )
     (lo, hi) = extent
-    width = hi[0] - lo[0]
-    lab.hud(ctx, plan, (lo[0] - 0.5, lo[1], hi[2] + 1.6), 0.36)
-    lab.loss_curve(ctx, plan, (hi[0] + 1.5, lo[1], lo[2]), max(3.0, 0.45 * width), max(2.0, 0.5 * (hi[2] - lo[2])))
+    width, height = hi[0] - lo[0], hi[2] - lo[2]
+    size = look.text_size(width, height)
+    # HUD above the network (three lines, first baseline at the location), loss curve to the right
+    lab.hud(ctx, plan, (lo[0], lo[1], hi[2] + 5.5 * size), size)
+    curve_w = max(3.0, 0.35 * max(width, height))
+    curve_h = max(2.0, 0.55 * height)
+    lab.loss_curve(ctx, plan, (hi[0] + 3 * size, lo[1], lo[2] + 2 * size), curve_w, curve_h, label_size=size)
 
 
 def frame_points(pts: np.ndarray, tilt: float, cam_data, aspect: float, margin: float = 1.15):
@@ -329,7 +333,7 @@ def _camera_and_world(ctx: BuildContext, scene, extent, steps: list) -> None:
     cam_data.sensor_width = 36
     cam_data.clip_end = 1000
     cam = ctx.link(bpy.data.objects.new("NNA Camera", cam_data))
-    tilt = math.radians(14 if np.ptp(pts[:, 1]) > 1.0 else 6)
+    tilt = math.radians(24 if np.ptp(pts[:, 1]) > 1.0 else 6)
     cam.location, cam.rotation_euler = frame_points(
         pts, tilt, cam_data, scene.render.resolution_x / max(1, scene.render.resolution_y)
     )
