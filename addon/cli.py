@@ -52,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_writable(folder: str, option: str) -> None:
+    """Try to create a file there: os.access says yes to root even on read-only file systems."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise NNCoreError(f"{option}: folder {folder} is not writable ({exc.strerror})") from None
+
+
 def _out_file(path: str, option: str) -> str:
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
@@ -59,8 +68,7 @@ def _out_file(path: str, option: str) -> str:
         raise NNCoreError(f"{option}: {path} is a folder, not a file")
     if not os.path.isdir(folder):
         raise NNCoreError(f"{option}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise NNCoreError(f"{option}: folder {folder} is not writable")
+    _check_writable(folder, option)
     return path
 
 
@@ -68,8 +76,7 @@ def _out_dir(path: str, option: str) -> str:
     path = os.path.abspath(path)
     if not os.path.isdir(path):
         raise NNCoreError(f"{option}: folder {path} does not exist")
-    if not os.access(path, os.W_OK):
-        raise NNCoreError(f"{option}: folder {path} is not writable")
+    _check_writable(path, option)
     return path
 
 
