@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import bpy
 
-from . import cli, operators, panel, properties
+from . import cli, operators, operators_output, panel, properties
 
-_CLASSES = (*properties.CLASSES, *operators.CLASSES, *panel.CLASSES)
+_CLASSES = (*properties.CLASSES, *operators.CLASSES, *operators_output.CLASSES, *panel.CLASSES)
 _cli_handle = None
 
 

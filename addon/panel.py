@@ -39,6 +39,10 @@ class NNA_PT_main(bpy.types.Panel):
             box = layout.box()
             for part in pg.summary.split("; "):
                 box.label(text=part)
+        col = layout.column(align=True)
+        col.operator("nna.render_video", icon="RENDER_ANIMATION")
+        col.operator("nna.render_stills", icon="RENDER_STILL")
+        col.operator("nna.export_gltf", icon="EXPORT")
 
 
 class NNA_PT_timing(bpy.types.Panel):
