@@ -28,6 +28,8 @@ MAX_WEIGHT = 1e6
 #: Training runs in chunks of this many cycles between progress reports.
 CHUNK = 2000
 MAX_CYCLES = 10_000_000
+#: At most this many shown cycles: each is animated example by example, so more makes no sense.
+MAX_SHOWN = 200
 
 
 class Cancelled(Exception):
@@ -44,6 +46,8 @@ def spaced_cycles(n: int, cycles: int) -> list[int]:
         raise NNCoreError(f"cycles: must be at least 1, got {cycles}")
     if n < 1:
         raise NNCoreError(f"show: need at least 1 shown cycle, got {n}")
+    if n > MAX_SHOWN:
+        raise NNCoreError(f"show: at most {MAX_SHOWN} shown cycles, got {n}")
     if n > cycles:
         raise NNCoreError(f"show: cannot show {n} cycles out of {cycles}")
     if n == 1:
@@ -86,6 +90,8 @@ class TrainConfig:
         shown = list(self.shown)
         if not shown:
             raise NNCoreError("show: no cycles to show")
+        if len(shown) > MAX_SHOWN:
+            raise NNCoreError(f"show: at most {MAX_SHOWN} shown cycles, got {len(shown)}")
         if shown != sorted(set(shown)):
             raise NNCoreError(f"show: shown cycles must be strictly increasing, got {shown}")
         if shown[0] < 1 or shown[-1] > self.cycles:
@@ -174,20 +180,23 @@ def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence
             before = params.copy() if record else None
             apply_update(params, acts, deltas, lr)
             if record:
-                for r in range(err.shape[0]):
-                    if start + r in show_set:
-                        rec.steps.append(
-                            Step(
-                                cycle,
-                                start + r,
-                                [a[r].copy() for a in acts],
-                                ds.T[start + r].copy(),
-                                err[r].copy(),
-                                [d[r].copy() for d in deltas],
-                                before,
-                                params.copy(),
-                            )
+                shown = [r for r in range(err.shape[0]) if start + r in show_set]
+                after = params.copy()
+                for r in shown:
+                    # a batch changes the weights once, at its end: its last shown example
+                    # shows the update, the ones before it keep the weights as they were
+                    rec.steps.append(
+                        Step(
+                            cycle,
+                            start + r,
+                            [a[r].copy() for a in acts],
+                            ds.T[start + r].copy(),
+                            err[r].copy(),
+                            [d[r].copy() for d in deltas],
+                            before,
+                            after if r == shown[-1] else before,
                         )
+                    )
         errors[cycle - 1] = tot / (n * spec.layers[-1])
 
     def run_plain(first: int, count: int) -> None:

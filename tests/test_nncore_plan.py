@@ -89,14 +89,15 @@ def replay(s, max_cycle=None):
             before = params.copy()
             apply_update(params, acts, deltas, s.learning_rate)
             if c in shown:
-                for r in range(err.shape[0]):
-                    if start + r in show_ex:
-                        steps[(c, start + r)] = {
-                            "acts": [a[r] for a in acts],
-                            "deltas": [d[r] for d in deltas],
-                            "before": before,
-                            "after": params.copy(),
-                        }
+                rows = [r for r in range(err.shape[0]) if start + r in show_ex]
+                for r in rows:
+                    steps[(c, start + r)] = {
+                        "acts": [a[r] for a in acts],
+                        "deltas": [d[r] for d in deltas],
+                        "before": before,
+                        # a batch's update is shown once, on its last shown example
+                        "after": params.copy() if r == rows[-1] else before,
+                    }
         errors[c - 1] = tot / (n * spec.layers[-1])
     return {"spec": spec, "steps": steps, "mean_error": errors, "final": params, "shown": shown}
 

@@ -310,9 +310,12 @@ def test_full_batch_is_one_update_per_cycle():
         apply_update(params, acts, deltas, 0.5)
         steps = [st for st in rec.steps if st.cycle == cycle]
         assert len(steps) == 4
-        for st in steps:  # every example of a batch shares the batch's before/after
+        for st in steps:  # every example of a batch starts from the batch's weights
             np.testing.assert_allclose(st.before.flat(), before.flat(), atol=1e-12)
-            np.testing.assert_allclose(st.after.flat(), params.flat(), atol=1e-12)
+        # the weights change once, at the batch's last shown example; the others keep them
+        for st in steps[:-1]:
+            np.testing.assert_allclose(st.after.flat(), before.flat(), atol=1e-12)
+        np.testing.assert_allclose(steps[-1].after.flat(), params.flat(), atol=1e-12)
 
 
 # --- divergence -------------------------------------------------------------------------------
@@ -468,3 +471,12 @@ def test_network_spec_is_checked(kwargs, message):
 def test_relu_hidden_gets_sigmoid_output():
     assert NetworkSpec((2, 3, 1), "relu").layer_activations == ("relu", "sigmoid")
     assert NetworkSpec((2, 3, 3, 1), "tanh").layer_activations == ("tanh", "tanh", "tanh")
+
+
+def test_shown_cycles_are_bounded():
+    from nncore.train import MAX_SHOWN
+
+    with pytest.raises(NNCoreError, match=f"at most {MAX_SHOWN} shown cycles"):
+        spaced_cycles(MAX_SHOWN + 1, 100_000)
+    with pytest.raises(NNCoreError, match=f"at most {MAX_SHOWN} shown cycles"):
+        TrainConfig(cycles=1000, shown=list(range(1, MAX_SHOWN + 2))).validate(7)
