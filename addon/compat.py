@@ -5,6 +5,8 @@ Versions are compared as tuples. Callers never look at ``bpy.app.version`` thems
 
 from __future__ import annotations
 
+import math
+
 import bpy
 
 VERSION: tuple[int, int, int] = tuple(bpy.app.version)  # type: ignore[assignment]
@@ -75,3 +77,135 @@ def ensure_node_tree(idb: bpy.types.Material | bpy.types.World) -> bpy.types.Nod
     if idb.node_tree is None:
         idb.use_nodes = True
     return idb.node_tree
+
+
+# --------------------------------------------------------------------------------------------
+# rendering (used by render.py)
+
+#: Custom property marking the compositor node group render.py made (5.0), so it is reused, not stacked.
+COMPOSITOR_TAG = "nna_compositor"
+
+
+def bloom_compositor(
+    scene: bpy.types.Scene, *, threshold: float, size: float, quality: str, strength: float = 1.0
+) -> bpy.types.NodeTree:
+    """Make the scene's compositor exactly Render Layers -> Glare (Bloom) -> output; idempotent.
+
+    ``size`` is the bloom's size relative to the image (0..1), ``quality`` one of LOW, MEDIUM,
+    HIGH, ``strength`` 1 adds the bloom on top of the image. Existing compositor nodes are replaced.
+
+    4.2: ``scene.use_nodes`` + ``scene.node_tree`` with a Composite node; Glare settings are node
+    properties (``mix`` 0 adds the glare; ``size`` an integer 6-9, each step doubling the size).
+    4.5: same tree, but threshold, strength and size are input sockets (the properties are deprecated).
+    5.0: ``scene.compositing_node_group`` (a CompositorNodeTree with a Group Output) and even the
+    glare type and quality are menu input sockets ("Bloom", "Low"/"Medium"/"High").
+    """
+    if VERSION >= (5, 0, 0):
+        tree = scene.compositing_node_group
+        if tree is None or not tree.get(COMPOSITOR_TAG) or tree.users > 1:
+            tree = bpy.data.node_groups.new("NNA Bloom", "CompositorNodeTree")
+            tree[COMPOSITOR_TAG] = True
+            scene.compositing_node_group = tree
+        tree.nodes.clear()
+        outputs = [it for it in tree.interface.items_tree if it.item_type == "SOCKET" and it.in_out == "OUTPUT"]
+        if not outputs:
+            tree.interface.new_socket("Image", in_out="OUTPUT", socket_type="NodeSocketColor")
+        out = tree.nodes.new("NodeGroupOutput")
+    else:
+        scene.use_nodes = True
+        tree = scene.node_tree
+        tree.nodes.clear()
+        out = tree.nodes.new("CompositorNodeComposite")
+    scene.render.use_compositing = True
+    layers = tree.nodes.new("CompositorNodeRLayers")
+    layers.scene = scene
+    glare = tree.nodes.new("CompositorNodeGlare")
+    glare.name = glare.label = "NNA Bloom"
+    layers.location = (-300, 0)
+    out.location = (300, 0)
+    if VERSION >= (5, 0, 0):
+        glare.inputs["Type"].default_value = "Bloom"
+        glare.inputs["Quality"].default_value = quality.title()
+    else:
+        glare.glare_type = "BLOOM"
+        glare.quality = quality.upper()
+    if "Strength" in glare.inputs:  # 4.5+
+        glare.inputs["Threshold"].default_value = threshold
+        glare.inputs["Strength"].default_value = strength
+        glare.inputs["Size"].default_value = size
+    else:  # 4.2
+        glare.threshold = threshold
+        glare.mix = 0.0 if strength >= 1.0 else strength - 1.0
+        glare.size = max(6, min(9, round(9 + math.log2(max(size, 1 / 8)))))
+    tree.links.new(layers.outputs["Image"], glare.inputs["Image"])
+    tree.links.new(glare.outputs["Image"], out.inputs[0])
+    return tree
+
+
+def compositor_nodes(scene: bpy.types.Scene) -> list[bpy.types.Node]:
+    """The nodes of the scene's compositor (empty if it has none)."""
+    tree = scene.compositing_node_group if VERSION >= (5, 0, 0) else scene.node_tree
+    return list(tree.nodes) if tree is not None else []
+
+
+def render_engine_settings(scene: bpy.types.Scene, samples: int) -> None:
+    """Eevee with ``samples`` TAA samples; shadows, ray tracing, motion blur off (everything glows by emission).
+
+    The world's light probe is captured at the smallest size: in 4.2-5.0 Eevee re-captures the world
+    into a sphere probe on every rendered frame, which on a software renderer costs more than the
+    whole scene at the default 1024.
+    """
+    scene.render.engine = EEVEE
+    ee = scene.eevee
+    ee.taa_render_samples = samples
+    ee.use_shadows = False
+    ee.use_raytracing = False
+    if hasattr(ee, "use_fast_gi"):  # 4.5+
+        ee.use_fast_gi = False
+    scene.render.use_motion_blur = False
+    if scene.world is not None and hasattr(scene.world, "probe_resolution"):
+        scene.world.probe_resolution = "128"
+
+
+def set_video_quality(scene: bpy.types.Scene, crf: str) -> None:
+    """Constant-quality H.264 (``crf`` one of LOW, MEDIUM, HIGH, ...), no audio."""
+    ff = scene.render.ffmpeg
+    ff.constant_rate_factor = crf
+    ff.ffmpeg_preset = "GOOD"
+    ff.audio_codec = "NONE"
+
+
+#: Output settings (attribute paths from the scene) that render.py changes while rendering and restores
+#: afterwards, in the order they must be set back (5.0: the media type before the file format, the
+#: format before its options). render.py restores the frame range and current frame itself.
+OUTPUT_SETTINGS: tuple[tuple[str, str], ...] = (
+    *((("render.image_settings", "media_type"),) if VERSION >= (5, 0, 0) else ()),
+    ("render.image_settings", "file_format"),
+    ("render.image_settings", "color_mode"),
+    ("render.image_settings", "color_depth"),
+    ("render.image_settings", "compression"),
+    ("render.ffmpeg", "format"),
+    ("render.ffmpeg", "codec"),
+    ("render.ffmpeg", "constant_rate_factor"),
+    ("render.ffmpeg", "ffmpeg_preset"),
+    ("render.ffmpeg", "audio_codec"),
+    ("render", "filepath"),
+    ("render", "use_file_extension"),
+    ("", "frame_step"),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# glTF export (used by export_gltf.py)
+
+
+def gltf_export_options() -> set[str]:
+    """Keyword options of the glTF exporter (``bpy.ops.export_scene.gltf``); empty if the bundled
+    glTF add-on (io_scene_gltf2) is disabled. The options export_gltf.py uses have the same names
+    in 4.2, 4.5 and 5.0; bpy 4.2 (the PyPI module) crashes at interpreter exit once the exporter
+    has run (harmless: the file is complete)."""
+    try:
+        rna = bpy.ops.export_scene.gltf.get_rna_type()
+    except (AttributeError, KeyError, RuntimeError):
+        return set()
+    return {prop.identifier for prop in rna.properties}

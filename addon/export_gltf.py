@@ -7,6 +7,10 @@ whole animation as ONE clip (named after the scene):
 * the glow, as ``KHR_animation_pointer`` channels on each material's ``emissiveFactor`` and
   ``KHR_materials_emissive_strength/emissiveStrength``.
 
+The exporter bakes every frame of the scene into every channel; :func:`compact_animation` then
+drops the keys that linear interpolation restores exactly (about 9 in 10 here), so the file
+stays small.
+
 The scene's materials are shared and read keyed per-object custom properties through Attribute
 nodes, which glTF cannot express. So, only for the duration of the export, every neuron and
 synapse gets its own simple Principled material whose Emission Colour is keyed with values
@@ -21,7 +25,9 @@ What glTF cannot carry is left out or simplified:
 * a synapse's travelling pulse is a band moving along the cylinder; a material has one colour,
   so while a pulse travels the whole synapse is tinted with the pulse colour instead.
 
-Emission stays at most ``WEB_MAX_GLOW`` (web viewers clip strengths of 6-8 to white).
+Emission stays at most ``WEB_MAX_GLOW`` (web viewers clip strengths of 6-8 to white). The file's
+static pose and materials (what a viewer that plays no animation, or no KHR_animation_pointer,
+shows) are the scene at the "after" still: the trained network.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ WEB_MAX_GLOW = 3.0
 PULSE_TINT = 0.5
 #: Custom property marking the export's temporary datablocks (removed in any case).
 TEMP_TAG = "nna_gltf_tmp"
+#: The exporter bakes every object at every frame, ~0.4 ms per object and frame here (the article:
+#: 24 objects x 2977 frames, ~15 s). Above this many object-frames (~30 min) the export is refused.
+MAX_OBJECT_FRAMES = 4_000_000
 
 #: The exporter's options (checked against io_scene_gltf2 of Blender 4.2, 4.5 and 5.0).
 EXPORT_OPTIONS = {
@@ -91,8 +100,22 @@ def export_glb(
     if missing:
         raise NNCoreError(f"glTF export: {missing[0]} is not in the view layer (is its collection excluded?)")
 
+    n_frames = scene.frame_end - scene.frame_start + 1
+    work = (len(neurons) + len(synapses)) * n_frames
+    if work > MAX_OBJECT_FRAMES:
+        raise NNCoreError(
+            f"glTF export: {len(neurons) + len(synapses):,} animated objects x {n_frames:,} frames is too much to "
+            f"bake (about {work * 0.4e-3 / 60:.0f} min); export a smaller network or a shorter frame range"
+        )
+    options = compat.gltf_export_options()
+    if not options:
+        raise NNCoreError("glTF export: the glTF 2.0 add-on (io_scene_gltf2) is disabled; enable it in Preferences")
+    lacking = sorted(set(EXPORT_OPTIONS) - options)
+    if lacking:
+        raise NNCoreError(f"glTF export: this Blender's glTF exporter lacks the options {', '.join(lacking)}")
+
     tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.tmp.glb")
-    state = _State(scene, neurons + synapses)
+    state = _State(scene)
     done = False
     try:
         report(0.05, "glow of the neurons")
@@ -102,15 +125,35 @@ def export_glb(
         for ob in synapses:
             state.own_material(ob, _synapse_emission(ob, state.frames), (0.0, 0.0, 0.0), 0.6)
         coll = state.collection(f"{neurons[0].users_collection[0].name} glTF", neurons + synapses + cameras)
+        # the exporter evaluates the whole scene at every frame: mute what it does not export
+        # (the Geometry-Nodes text costs ~0.1 s a frame; the clip has thousands of frames)
+        state.mute_modifiers(ob for ob in scene.objects if ob.name not in coll.objects)
         report(0.25, "exporting (baking every frame)")
         still = scene.get("nna_stills", {}).get("after")
+        if state.window is not None and state.window.scene != scene:
+            # the exporter bakes by changing frames of bpy.context.scene: make the exported scene
+            # the window's for the export (restored afterwards)
+            state.window.scene = scene
+            view_layer = bpy.context.view_layer
         with bpy.context.temp_override(scene=scene, view_layer=view_layer):
             if still is not None:
                 # the static pose and glow that viewers without animation show: the trained network
                 scene.frame_set(int(still))
+            step = max(1, n_frames // 100)  # about a hundred progress reports while baking
+            state.on_frame(
+                lambda f: (
+                    (f - scene.frame_start) % step == 0
+                    and report(
+                        0.25 + 0.65 * (f - scene.frame_start) / n_frames, f"baking frame {f} of {scene.frame_end}"
+                    )
+                )
+            )
             result = bpy.ops.export_scene.gltf(filepath=str(tmp), collection=coll.name, **EXPORT_OPTIONS)
+            state.on_frame(None)
         if "FINISHED" not in result or not tmp.is_file():
             raise RuntimeError(f"glTF export: the exporter did not write {tmp.name} ({result})")
+        report(0.9, "dropping redundant keys")
+        tmp.write_bytes(compact_animation(tmp.read_bytes()))
         os.replace(tmp, out)
         done = True
     finally:
@@ -245,19 +288,23 @@ def _changes(values: np.ndarray) -> np.ndarray:
 class _State:
     """Everything the export changes in the file, and how to undo it."""
 
-    def __init__(self, scene, objects) -> None:
+    def __init__(self, scene) -> None:
         self.scene = scene
         self.frame = (scene.frame_current, scene.frame_subframe)
+        # the 4.2 exporter makes the scene it exports the window's scene
+        self.window = bpy.context.window
+        self.window_scene = self.window.scene if self.window else None
         self.frames = np.arange(scene.frame_start, scene.frame_end + 1, dtype=np.float64)
         self.slots: list[tuple] = []  # (object, slot index, link, object-level material)
+        self.modifiers: list[tuple] = []  # (modifier, show_viewport)
+        self.handler = None
         self.temp: list[bpy.types.ID] = []
-        self.objects = objects
 
     def own_material(self, ob, emission: np.ndarray, base, roughness: float) -> None:
         """Give ``ob`` (through object-linked slots) a new material with keyed emission colour."""
         if not ob.material_slots:
             return
-        mat = self._tag(bpy.data.materials.new(f"NNA glTF {ob.name}"))
+        mat = self._tag(bpy.data.materials.new(f"{ob.name} glow"))
         tree = compat.ensure_node_tree(mat)
         bsdf = next((n for n in tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
         if bsdf is None:
@@ -286,6 +333,28 @@ class _State:
             self.slots.append((ob, i, link, slot.material))
             slot.material = mat
 
+    def on_frame(self, callback) -> None:
+        """Call ``callback(frame)`` after every frame change of the scene (the exporter's bake), or stop."""
+        if self.handler is not None:
+            bpy.app.handlers.frame_change_post.remove(self.handler)
+            self.handler = None
+        if callback is not None:
+            scene = self.scene
+
+            def handler(sc, *args):
+                if sc == scene:
+                    callback(sc.frame_current)
+
+            self.handler = handler
+            bpy.app.handlers.frame_change_post.append(handler)
+
+    def mute_modifiers(self, objects) -> None:
+        for ob in objects:
+            for mod in ob.modifiers:
+                if mod.show_viewport:
+                    self.modifiers.append((mod, True))
+                    mod.show_viewport = False
+
     def collection(self, name: str, objects) -> bpy.types.Collection:
         """A temporary collection (not linked to any scene) holding ``objects``: what is exported."""
         coll = self._tag(bpy.data.collections.new(name))
@@ -299,11 +368,15 @@ class _State:
         return idb
 
     def restore(self) -> None:
+        self.on_frame(None)
         for ob, i, link, material in reversed(self.slots):
             slot = ob.material_slots[i]
             slot.material = material
             slot.link = link
         self.slots.clear()
+        for mod, show in reversed(self.modifiers):
+            mod.show_viewport = show
+        self.modifiers.clear()
         temp = [idb for idb in self.temp if idb is not None]
         # anything else the export made and tagged (e.g. after an exception inside the exporter)
         for attr in ("materials", "actions", "collections"):
@@ -311,5 +384,201 @@ class _State:
         if temp:
             bpy.data.batch_remove(temp)
         self.temp.clear()
+        if self.window_scene is not None and self.window.scene != self.window_scene:
+            self.window.scene = self.window_scene
         frame, sub = self.frame
         self.scene.frame_set(frame, subframe=sub)
+
+
+# --------------------------------------------------------------------------------------------
+# GLB post-processing: drop redundant animation keys
+
+_GLB_MAGIC = 0x46546C67  # "glTF"
+_CHUNK_JSON = 0x4E4F534A
+_CHUNK_BIN = 0x004E4942
+_FLOAT = 5126
+_WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}
+#: Extensions known not to reference accessors or buffer views; anything else: left as is.
+_SAFE_EXTENSIONS = {"KHR_animation_pointer", "KHR_lights_punctual", "KHR_materials_unlit"}
+
+
+def read_glb(data: bytes) -> tuple[dict, bytes]:
+    """The JSON and the binary chunk of a GLB file."""
+    import json
+    import struct
+
+    magic, version, length = struct.unpack_from("<III", data, 0)
+    if magic != _GLB_MAGIC or version != 2 or length > len(data):
+        raise ValueError("not a glTF 2.0 binary file")
+    doc, binary, pos = None, b"", 12
+    while pos + 8 <= length:
+        size, kind = struct.unpack_from("<II", data, pos)
+        chunk = data[pos + 8 : pos + 8 + size]
+        if kind == _CHUNK_JSON:
+            doc = json.loads(chunk)
+        elif kind == _CHUNK_BIN:
+            binary = bytes(chunk)
+        pos += 8 + size
+    if doc is None:
+        raise ValueError("GLB without a JSON chunk")
+    return doc, binary
+
+
+def write_glb(doc: dict, binary: bytes) -> bytes:
+    import json
+    import struct
+
+    text = json.dumps(doc, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 4)
+    binary = binary + b"\0" * (-len(binary) % 4)
+    parts = [struct.pack("<II", len(text), _CHUNK_JSON), text]
+    if binary:
+        parts += [struct.pack("<II", len(binary), _CHUNK_BIN), binary]
+    body = b"".join(parts)
+    return struct.pack("<III", _GLB_MAGIC, 2, 12 + len(body)) + body
+
+
+def _linear_keys(t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Indices of the keys of a LINEAR sampler (times ``t``, float32 values ``v`` (n, k)) that
+    cannot be dropped: the ends and every key off the line through its neighbours by more than a
+    few float32 steps. All keys if dropping the others would move any component anywhere by more
+    than 1e-5 of its largest magnitude."""
+    n = len(t)
+    if n <= 2:
+        return np.arange(n)
+    v = v.astype(np.float64)
+    dt = t[2:] - t[:-2]
+    w = np.where(dt > 0, (t[1:-1] - t[:-2]) / np.where(dt > 0, dt, 1.0), 0.0)[:, None]
+    off = np.abs(v[:-2] + w * (v[2:] - v[:-2]) - v[1:-1])
+    mag = np.maximum(np.maximum(np.abs(v[:-2]), np.abs(v[2:])), np.abs(v[1:-1]))
+    keep = np.ones(n, dtype=bool)
+    keep[1:-1] = (off > 8 * np.spacing(mag.astype(np.float32)).astype(np.float64)).any(axis=1)
+    idx = np.flatnonzero(keep)
+    tol = 1e-5 * np.maximum(np.abs(v).max(axis=0), 1e-6)
+    for c in range(v.shape[1]):
+        if np.abs(np.interp(t, t[idx], v[idx, c]) - v[:, c]).max() > tol[c]:
+            return np.arange(n)
+    return idx
+
+
+def compact_animation(data: bytes) -> bytes:
+    """A GLB whose LINEAR (non-rotation) animation samplers keep only the keys that matter.
+
+    Values at the original key times are unchanged (to float precision). Files this function does
+    not fully understand (external buffers, images, sparse or strided accessors, unknown
+    extensions) are returned unchanged.
+    """
+    doc, binary = read_glb(data)
+    used = set(doc.get("extensionsUsed", []))
+    unsafe = {e for e in used if e not in _SAFE_EXTENSIONS and not e.startswith("KHR_materials_")}
+    if (
+        unsafe
+        or doc.get("images")
+        or len(doc.get("buffers", [])) != 1
+        or "uri" in doc["buffers"][0]
+        or any("sparse" in a or "bufferView" not in a for a in doc.get("accessors", []))
+        or not doc.get("animations")
+    ):
+        return data
+    accessors, views = doc["accessors"], doc.get("bufferViews", [])
+
+    def read(i: int):
+        a = accessors[i]
+        view = views[a["bufferView"]]
+        width = _WIDTH.get(a["type"])
+        if a["componentType"] != _FLOAT or a.get("normalized") or width is None:
+            return None
+        if view.get("byteStride", 4 * width) != 4 * width:
+            return None
+        start = view.get("byteOffset", 0) + a.get("byteOffset", 0)
+        arr = np.frombuffer(binary, dtype="<f4", count=a["count"] * width, offset=start)
+        return arr.reshape(a["count"], width)
+
+    # new data for the samplers that shrink: {(animation, sampler): (times, values)}
+    new: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+    for ai, anim in enumerate(doc["animations"]):
+        rotation = {ch["sampler"] for ch in anim["channels"] if ch["target"].get("path") == "rotation"}
+        for si, smp in enumerate(anim["samplers"]):
+            if smp.get("interpolation", "LINEAR") != "LINEAR" or si in rotation:
+                continue
+            t, v = read(smp["input"]), read(smp["output"])
+            if t is None or v is None or t.shape[1] != 1 or len(t) != len(v):
+                continue
+            idx = _linear_keys(t[:, 0].astype(np.float64), v)
+            if len(idx) < len(t):
+                new[ai, si] = (t[idx, 0].copy(), v[idx].copy())
+    if not new:
+        return data
+
+    out = bytearray()
+    new_views: list[dict] = []
+    new_accessors: list[dict] = []
+    view_map: dict[int, int] = {}
+    accessor_map: dict[int, int] = {}
+    times_map: dict[bytes, int] = {}
+
+    def add_view(raw: bytes, extra: dict) -> int:
+        out.extend(b"\0" * (-len(out) % 4))
+        new_views.append({"buffer": 0, "byteOffset": len(out), "byteLength": len(raw), **extra})
+        out.extend(raw)
+        return len(new_views) - 1
+
+    def keep_accessor(i: int) -> int:
+        """Copy accessor ``i`` (and its whole buffer view, once) into the new file."""
+        if i not in accessor_map:
+            a = dict(accessors[i])
+            vi = a["bufferView"]
+            if vi not in view_map:
+                view = views[vi]
+                start = view.get("byteOffset", 0)
+                extra = {k: view[k] for k in ("byteStride", "target", "name") if k in view}
+                view_map[vi] = add_view(binary[start : start + view["byteLength"]], extra)
+            a["bufferView"] = view_map[vi]
+            new_accessors.append(a)
+            accessor_map[i] = len(new_accessors) - 1
+        return accessor_map[i]
+
+    def new_accessor(values: np.ndarray, kind: str) -> int:
+        raw = values.astype("<f4").tobytes()
+        if kind == "SCALAR" and raw in times_map:
+            return times_map[raw]
+        view = add_view(raw, {})
+        flat = values.reshape(len(values), -1)
+        new_accessors.append(
+            {
+                "bufferView": view,
+                "componentType": _FLOAT,
+                "count": len(values),
+                "type": kind,
+                "min": [float(x) for x in flat.min(axis=0)],
+                "max": [float(x) for x in flat.max(axis=0)],
+            }
+        )
+        if kind == "SCALAR":
+            times_map[raw] = len(new_accessors) - 1
+        return len(new_accessors) - 1
+
+    for mesh in doc.get("meshes", []):
+        for prim in mesh["primitives"]:
+            prim["attributes"] = {k: keep_accessor(v) for k, v in prim["attributes"].items()}
+            if "indices" in prim:
+                prim["indices"] = keep_accessor(prim["indices"])
+            if "targets" in prim:
+                prim["targets"] = [{k: keep_accessor(v) for k, v in tg.items()} for tg in prim["targets"]]
+    for skin in doc.get("skins", []):
+        if "inverseBindMatrices" in skin:
+            skin["inverseBindMatrices"] = keep_accessor(skin["inverseBindMatrices"])
+    for ai, anim in enumerate(doc["animations"]):
+        for si, smp in enumerate(anim["samplers"]):
+            if (ai, si) in new:
+                t, v = new[ai, si]
+                smp["input"] = new_accessor(t, "SCALAR")
+                smp["output"] = new_accessor(v, accessors[smp["output"]]["type"])
+            else:
+                smp["input"] = keep_accessor(smp["input"])
+                smp["output"] = keep_accessor(smp["output"])
+    out.extend(b"\0" * (-len(out) % 4))
+    doc["accessors"] = new_accessors
+    doc["bufferViews"] = new_views
+    doc["buffers"][0]["byteLength"] = len(out)
+    return write_glb(doc, bytes(out))

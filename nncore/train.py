@@ -46,10 +46,10 @@ def spaced_cycles(n: int, cycles: int) -> list[int]:
         raise NNCoreError(f"cycles: must be at least 1, got {cycles}")
     if n < 1:
         raise NNCoreError(f"show: need at least 1 shown cycle, got {n}")
-    if n > MAX_SHOWN:
-        raise NNCoreError(f"show: at most {MAX_SHOWN} shown cycles, got {n}")
     if n > cycles:
         raise NNCoreError(f"show: cannot show {n} cycles out of {cycles}")
+    if n > MAX_SHOWN:
+        raise NNCoreError(f"show: at most {MAX_SHOWN} shown cycles, got {n}")
     if n == 1:
         return [cycles]
     raw = [round(cycles ** (i / (n - 1))) for i in range(n)]

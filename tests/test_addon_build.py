@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from conftest import ADDON_MODULE as ADDON
 
-ADDON = "bl_ext.nna_test.nn_animator"
 DATA = ("objects", "meshes", "materials", "node_groups", "actions", "cameras", "lights", "worlds", "collections")
 
 

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import ADDON_MODULE
 
 pytestmark = pytest.mark.blender
 
@@ -61,8 +62,8 @@ def test_blend_renders_without_the_addon_and_in_parts(bpy_env, article_plan, tmp
     import numpy as np
 
     bpy = bpy_env
-    scene_mod = import_module("bl_ext.nna_test.nn_animator.addon.scene")
-    compat = import_module("bl_ext.nna_test.nn_animator.addon.compat")
+    scene_mod = import_module(f"{ADDON_MODULE}.addon.scene")
+    compat = import_module(f"{ADDON_MODULE}.addon.compat")
     scene_mod.build_network(article_plan, bpy.context.scene)
     sc = bpy.context.scene
     sc.render.engine = compat.EEVEE

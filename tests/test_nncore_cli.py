@@ -67,6 +67,7 @@ BAD_ARGS = [
     ("preset", ["--preset", "nope"], ["preset", "'nope'"]),
     ("missing-csv", ["--csv", "no/such.csv"], ["csv", "no such file"]),
     ("show-count", ["--show", "70000"], ["show", "70000", "60000"]),
+    ("show-too-many", ["--show", "300"], ["show", "at most 200"]),
     ("show-list", ["--show", "2,70000"], ["show", "1..60000"]),
     ("show-order", ["--show", "10,2"], ["show", "strictly increasing"]),
     ("query-short", ["--query", "1,1"], ["query", "needs 3 inputs, got 2"]),

@@ -1,0 +1,419 @@
+"""glTF export (addon/export_gltf.py): the article network's .glb, read back with struct/json,
+checked against the scene's keyed values and by the Khronos glTF-Validator (node + npm package).
+
+The article export (~15 s: the exporter bakes all ~3000 frames) runs once per module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+from importlib import import_module
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ADDON_MODULE
+
+pytestmark = pytest.mark.blender
+
+ROOT = Path(__file__).resolve().parents[1]
+VALIDATOR = ROOT / "tools" / "gltf_validate.js"
+NODE = shutil.which("node")
+#: bpy.data collections compared before and after an export.
+DATA = ("objects", "meshes", "materials", "node_groups", "actions", "cameras", "lights", "collections", "images")
+NEURON = "NNA Neuron 1.002"
+SYNAPSE = "NNA Synapse 1.000.002"
+
+
+def addon(name: str):
+    return import_module(f"{ADDON_MODULE}.addon.{name}")
+
+
+def fresh_file(bpy) -> None:
+    """An empty file with the add-on enabled (what the bpy_env fixture gives, for module fixtures)."""
+    import addon_utils
+
+    bpy.ops.wm.read_homefile(use_empty=True)
+    if not addon_utils.check(ADDON_MODULE)[1]:
+        addon_utils.enable(ADDON_MODULE, default_set=True)
+
+
+def snapshot(bpy) -> dict:
+    """What an export must leave exactly as it was."""
+    sc = bpy.context.scene
+    obs = {}
+    for ob in bpy.data.objects:
+        obs[ob.name] = (
+            tuple((s.link, s.material.name if s.material else None) for s in ob.material_slots),
+            tuple((m.name, m.show_viewport) for m in ob.modifiers),
+            tuple(sorted(c.name for c in ob.users_collection)),
+            ob.select_get(),
+            ob.animation_data.action.name if ob.animation_data and ob.animation_data.action else None,
+        )
+    return {
+        "counts": {attr: len(getattr(bpy.data, attr)) for attr in DATA},
+        "names": {attr: sorted(i.name for i in getattr(bpy.data, attr)) for attr in DATA},
+        "objects": obs,
+        "frame": (sc.frame_current, sc.frame_start, sc.frame_end),
+        "scene_props": sorted(sc.keys()),
+        "active": bpy.context.view_layer.objects.active.name if bpy.context.view_layer.objects.active else None,
+        "window_scene": bpy.context.window.scene.name if bpy.context.window else None,
+        "handlers": len(bpy.app.handlers.frame_change_post),
+    }
+
+
+def read_glb(path) -> tuple[dict, bytes]:
+    data = Path(path).read_bytes()
+    magic, version, length = struct.unpack_from("<III", data, 0)
+    assert magic == 0x46546C67 and version == 2 and length == len(data)
+    jlen, jtype = struct.unpack_from("<II", data, 12)
+    assert jtype == 0x4E4F534A  # JSON
+    doc = json.loads(data[20 : 20 + jlen])
+    blen, btype = struct.unpack_from("<II", data, 20 + jlen)
+    assert btype == 0x004E4942  # BIN
+    return doc, data[28 + jlen : 28 + jlen + blen]
+
+
+def accessor(doc, binary, i) -> np.ndarray:
+    a = doc["accessors"][i]
+    view = doc["bufferViews"][a["bufferView"]]
+    width = {"SCALAR": 1, "VEC3": 3, "VEC4": 4}[a["type"]]
+    assert a["componentType"] == 5126
+    start = view.get("byteOffset", 0) + a.get("byteOffset", 0)
+    return np.frombuffer(binary, "<f4", a["count"] * width, start).reshape(a["count"], width).astype(np.float64)
+
+
+def sampled(doc, binary, channel, times) -> np.ndarray:
+    """A channel's value at ``times`` (LINEAR interpolation)."""
+    smp = doc["animations"][0]["samplers"][channel["sampler"]]
+    assert smp.get("interpolation", "LINEAR") == "LINEAR"
+    t = accessor(doc, binary, smp["input"])[:, 0]
+    v = accessor(doc, binary, smp["output"])
+    return np.stack([np.interp(times, t, v[:, c]) for c in range(v.shape[1])], axis=1)
+
+
+def pointer(channel) -> str | None:
+    return channel["target"].get("extensions", {}).get("KHR_animation_pointer", {}).get("pointer")
+
+
+def validate(path) -> dict:
+    run = subprocess.run([NODE, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode in (0, 1), f"validator failed to run: {run.stderr.strip()}"
+    return json.loads(run.stdout)
+
+
+@pytest.fixture(scope="module")
+def exported(bpy_session, article_plan, tmp_path_factory):
+    """The article network built and exported once; what the tests need, read while it exists."""
+    bpy = bpy_session
+    fresh_file(bpy)
+    scene_mod, eg, compat = addon("scene"), addon("export_gltf"), addon("compat")
+    scene_mod.build_network(article_plan, bpy.context.scene)
+    sc = bpy.context.scene
+    sc.frame_set(100)
+    before = snapshot(bpy)
+    out = tmp_path_factory.mktemp("gltf") / "article.glb"
+    steps = []
+    path = eg.export_glb(sc, out, progress=lambda f, text: steps.append((f, text)))
+    after = snapshot(bpy)
+
+    frames = np.arange(sc.frame_start, sc.frame_end + 1, dtype=np.float64)
+    curves, evaluated = {}, {}
+    for ob in bpy.data.objects:
+        if ob.get("nna_role") in ("neuron", "synapse"):
+            for fc in compat.action_fcurves(ob.animation_data.action):
+                key = (ob.name, fc.data_path, fc.array_index)
+                curves[key] = eg.sample_fcurve(fc, frames)
+                if ob.name in (NEURON, SYNAPSE):
+                    evaluated[key] = np.array([fc.evaluate(f) for f in frames])
+    synapse_mats = {ob.material_slots[0].material.name for ob in bpy.data.objects if ob.get("nna_role") == "synapse"}
+    return {
+        "eg": eg,
+        "path": Path(path),
+        "out": out,
+        "steps": steps,
+        "before": before,
+        "after": after,
+        "frames": frames,
+        "fps": sc.render.fps,
+        "curves": curves,
+        "evaluated": evaluated,
+        "synapse_materials": synapse_mats,
+        "neurons": sorted(o.name for o in bpy.data.objects if o.get("nna_role") == "neuron"),
+        "synapses": sorted(o.name for o in bpy.data.objects if o.get("nna_role") == "synapse"),
+        "labels": sorted(o.name for o in bpy.data.objects if o.name.startswith(("NNA Label", "NNA HUD", "NNA Loss"))),
+    }
+
+
+@pytest.fixture(scope="module")
+def glb(exported):
+    return read_glb(exported["path"])
+
+
+# --- the file ------------------------------------------------------------------------------------
+
+
+def test_file_written_where_asked(exported):
+    path = exported["path"]
+    assert path == exported["out"].resolve() and path.is_file()
+    assert os.listdir(path.parent) == [path.name]  # no temporary file left
+    steps = exported["steps"]
+    assert steps[-1] == (1.0, "done")
+    fractions = [f for f, _ in steps]
+    assert fractions == sorted(fractions) and 0.0 <= fractions[0]
+    assert sum("baking frame" in text for _, text in steps) >= 50  # progress while the exporter bakes
+    assert 50_000 < path.stat().st_size < 2_000_000
+
+
+def test_nodes_and_one_clip(exported, glb):
+    doc, _ = glb
+    names = [n["name"] for n in doc["nodes"]]
+    assert set(exported["neurons"]) | set(exported["synapses"]) <= set(names)
+    assert len(exported["neurons"]) == 8 and len(exported["synapses"]) == 16
+    assert "NNA Camera" in names and doc["cameras"]
+    assert exported["labels"] and not set(exported["labels"]) & set(names)  # GN text is not exported
+    assert len(doc["animations"]) == 1
+    anim = doc["animations"][0]
+    scaled = {doc["nodes"][c["target"]["node"]]["name"] for c in anim["channels"] if c["target"]["path"] == "scale"}
+    assert scaled == set(exported["synapses"])
+    assert {"KHR_animation_pointer", "KHR_materials_emissive_strength"} <= set(doc["extensionsUsed"])
+
+
+def test_emission_pointer_channels(exported, glb):
+    doc, _ = glb
+    by_name = {m["name"]: i for i, m in enumerate(doc["materials"])}
+    pointers = {pointer(c) for c in doc["animations"][0]["channels"]} - {None}
+    for name in exported["neurons"] + exported["synapses"]:
+        node = next(n for n in doc["nodes"] if n["name"] == name)
+        (prim,) = doc["meshes"][node["mesh"]]["primitives"]
+        mat = prim["material"]
+        assert mat == by_name[f"{name} glow"]  # its own material
+        assert f"/materials/{mat}/emissiveFactor" in pointers
+        if name in exported["neurons"]:
+            assert f"/materials/{mat}/extensions/KHR_materials_emissive_strength/emissiveStrength" in pointers
+
+
+def test_emission_in_web_range(exported, glb):
+    doc, binary = glb
+    eg = exported["eg"]
+    for ch in doc["animations"][0]["channels"]:
+        p = pointer(ch)
+        if p is None:
+            continue
+        v = accessor(doc, binary, doc["animations"][0]["samplers"][ch["sampler"]]["output"])
+        if p.endswith("emissiveFactor"):
+            assert v.shape[1] == 3 and v.min() >= 0.0 and v.max() <= 1.0 + 1e-6
+        else:
+            assert p.endswith("emissiveStrength") and v.shape[1] == 1
+            assert v.min() >= 1.0 - 1e-6 and v.max() <= eg.WEB_MAX_GLOW + 1e-5
+
+
+def test_animation_matches_scene(exported, glb):
+    """Glow and radius in the file = look.py applied to the scene's keyed values, at every frame."""
+    doc, binary = glb
+    eg = exported["eg"]
+    look = addon("look")
+    frames, curves = exported["frames"], exported["curves"]
+    times = ((frames - frames[0]) / exported["fps"]).astype(np.float32).astype(np.float64)  # the stored key times
+    anim = doc["animations"][0]
+    nodes = {n["name"]: i for i, n in enumerate(doc["nodes"])}
+
+    def emission(name):
+        mat = doc["meshes"][doc["nodes"][nodes[name]]["mesh"]]["primitives"][0]["material"]
+        chans = {pointer(c): c for c in anim["channels"] if pointer(c)}
+        factor = sampled(doc, binary, chans[f"/materials/{mat}/emissiveFactor"], times)
+        key = f"/materials/{mat}/extensions/KHR_materials_emissive_strength/emissiveStrength"
+        strength = sampled(doc, binary, chans[key], times) if key in chans else 1.0
+        return factor * strength
+
+    for name in exported["neurons"]:
+        expected = look.neuron_glow(curves[name, '["nna_activity"]', 0])[:, None] * np.asarray(look.NEURON_GLOW)
+        np.testing.assert_allclose(emission(name), expected, rtol=2e-4, atol=2e-4, err_msg=name)
+    assert look.neuron_glow(curves[NEURON, '["nna_activity"]', 0]).max() > 1.0  # it does glow
+
+    signs = set()
+    for name in exported["synapses"]:
+        scale = next(c for c in anim["channels"] if c["target"] == {"node": nodes[name], "path": "scale"})
+        radius = curves[name, "scale", 0]
+        np.testing.assert_allclose(sampled(doc, binary, scale, times)[:, 0], radius, rtol=1e-4)  # Y-up: x is x
+
+        weight = curves[name, '["nna_weight"]', 0]
+        fwd, back = curves[name, '["nna_fwd"]', 0], curves[name, '["nna_back"]', 0]
+        fwd = curves[name, '["nna_signal"]', 0] * ((fwd > 0) & (fwd < 1))
+        back = curves[name, '["nna_err"]', 0] * ((back > 0) & (back < 1))
+        colour = emission(name)
+        idle = (fwd == 0) & (back == 0)
+        assert idle.sum() > len(frames) / 2 and (fwd > 0.2).any()
+        np.testing.assert_allclose(
+            colour[idle], look.synapse_color(weight[idle]) * look.SYNAPSE_GLOW, rtol=2e-4, atol=2e-4
+        )
+        signs |= set(np.sign(weight[idle]).astype(int).tolist())
+        # a travelling pulse tints the whole synapse (glTF has no band moving along it)
+        tint = look.PULSE_GLOW * eg.PULSE_TINT
+        expected = look.synapse_color(weight) * look.SYNAPSE_GLOW
+        expected += tint * (fwd[:, None] * np.asarray(look.SIGNAL) + back[:, None] * np.asarray(look.ERROR))
+        expected *= np.minimum(1.0, eg.WEB_MAX_GLOW / expected.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(colour, expected, rtol=2e-4, atol=2e-4, err_msg=name)
+    assert signs == {-1, 1}  # green and red synapses
+
+
+def test_sample_fcurve_matches_blender(exported):
+    assert len(exported["evaluated"]) == 8
+    for (name, path, index), blender in exported["evaluated"].items():
+        ours = exported["curves"][name, path, index]
+        np.testing.assert_allclose(ours, blender, atol=1e-6, err_msg=f"{name} {path}[{index}]")
+
+
+@pytest.mark.skipif(NODE is None, reason="node (Node.js) not found: the Khronos glTF-Validator runs on node")
+def test_khronos_validator(exported):
+    if not (ROOT / "node_modules" / "gltf-validator").is_dir():
+        pytest.fail("npm package gltf-validator missing: run `npm ci` in the repository root (make setup does)")
+    report = validate(exported["path"])
+    assert report["numErrors"] == 0, report["messages"]
+    assert report["numWarnings"] == 0, report["messages"]
+
+
+# --- the scene is left as it was -----------------------------------------------------------------
+
+
+def test_scene_unchanged(exported):
+    before, after = exported["before"], exported["after"]
+    assert after["counts"] == before["counts"]
+    assert after == before
+    assert exported["synapse_materials"] == {"NNA Synapse"}  # still the one shared material
+    assert all(link == "DATA" for name, ob in after["objects"].items() for link, _ in ob[0] if "NNA" in name)
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+def test_no_network(bpy_env, tmp_path):
+    eg = addon("export_gltf")
+    with pytest.raises(eg.NNCoreError, match="no network") as err:
+        eg.export_glb(bpy_env.context.scene, tmp_path / "x.glb")
+    assert "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("missing/x.glb", "does not exist"), ("x.gltf", "must end in .glb"), ("", "no file name")],
+)
+def test_bad_path(bpy_env, tmp_path, name, message):
+    eg = addon("export_gltf")
+    with pytest.raises(eg.NNCoreError, match=message) as err:
+        eg.export_glb(bpy_env.context.scene, str(tmp_path / name) if name else name)
+    assert "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def small_network(bpy) -> None:
+    from nncore.presets import make_plan, settings_for
+
+    addon("scene").build_network(make_plan(settings_for("xor", cycles=200, show=2)), bpy.context.scene)
+
+
+def test_too_big_to_bake(bpy_env, tmp_path, monkeypatch):
+    small_network(bpy_env)
+    eg = addon("export_gltf")
+    monkeypatch.setattr(eg, "MAX_OBJECT_FRAMES", 1000)
+    with pytest.raises(eg.NNCoreError, match="too much to bake"):
+        eg.export_glb(bpy_env.context.scene, tmp_path / "x.glb")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gltf_addon_disabled(bpy_env, tmp_path):
+    import addon_utils
+
+    small_network(bpy_env)
+    eg = addon("export_gltf")
+    addon_utils.disable("io_scene_gltf2")
+    try:
+        with pytest.raises(eg.NNCoreError, match="io_scene_gltf2"):
+            eg.export_glb(bpy_env.context.scene, tmp_path / "x.glb")
+    finally:
+        addon_utils.enable("io_scene_gltf2")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_export_leaves_nothing(bpy_env, tmp_path, monkeypatch):
+    """An error after the exporter ran: no file (not even the temporary one), the scene restored."""
+    bpy = bpy_env
+    small_network(bpy)
+    bpy.context.scene.frame_end = 40  # a short clip: this test is about the cleanup
+    eg = addon("export_gltf")
+    before = snapshot(bpy)
+
+    def broken(data):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(eg, "compact_animation", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        eg.export_glb(bpy.context.scene, tmp_path / "x.glb")
+    assert list(tmp_path.iterdir()) == []
+    assert snapshot(bpy) == before
+
+
+# --- dropping redundant keys ---------------------------------------------------------------------
+
+
+def synthetic_glb(eg, times, values) -> bytes:
+    """One node, one LINEAR scale channel: the smallest file compact_animation works on."""
+    t = np.asarray(times, "<f4")
+    v = np.asarray(values, "<f4")
+    binary = t.tobytes() + v.tobytes()
+    doc = {
+        "asset": {"version": "2.0"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"name": "n"}],
+        "buffers": [{"byteLength": len(binary)}],
+        "bufferViews": [
+            {"buffer": 0, "byteOffset": 0, "byteLength": t.nbytes},
+            {"buffer": 0, "byteOffset": t.nbytes, "byteLength": v.nbytes},
+        ],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": len(t), "type": "SCALAR", "min": [0.0], "max": [1.0]},
+            {"bufferView": 1, "componentType": 5126, "count": len(t), "type": "VEC3"},
+        ],
+        "animations": [
+            {
+                "channels": [{"sampler": 0, "target": {"node": 0, "path": "scale"}}],
+                "samplers": [{"input": 0, "output": 1}],
+            }
+        ],
+    }
+    doc["accessors"][0]["max"] = [float(t[-1])]
+    return eg.write_glb(doc, binary)
+
+
+def test_compact_animation_keeps_values(bpy_env, tmp_path):
+    eg = addon("export_gltf")
+    frames = np.arange(241)
+    ramp = np.interp(frames, [0, 30, 90, 91, 150, 240], [0.1, 0.5, 0.5, 2.0, 1.0, 1.0])
+    values = np.stack([ramp, np.full(241, 3.0), ramp], axis=1)
+    raw = synthetic_glb(eg, frames / 24, values)
+    small = eg.compact_animation(raw)
+    assert eg.compact_animation(small) == small  # nothing more to drop
+    path = tmp_path / "small.glb"
+    path.write_bytes(small)
+    doc, binary = read_glb(path)
+    smp = doc["animations"][0]["samplers"][0]
+    assert doc["accessors"][smp["input"]]["count"] == 6  # the corners of the curve
+    back = sampled(doc, binary, doc["animations"][0]["channels"][0], frames / 24)
+    np.testing.assert_allclose(back, values.astype(np.float32), rtol=1e-5)
+    if NODE and (ROOT / "node_modules" / "gltf-validator").is_dir():
+        assert validate(path)["numErrors"] == 0
+
+
+def test_compact_animation_leaves_unknown_files_alone(bpy_env):
+    eg = addon("export_gltf")
+    raw = synthetic_glb(eg, np.arange(5) / 24, np.ones((5, 3)))
+    doc, binary = eg.read_glb(raw)
+    doc["extensionsUsed"] = ["EXT_meshopt_compression"]
+    odd = eg.write_glb(doc, binary)
+    assert eg.compact_animation(odd) == odd
