@@ -209,3 +209,11 @@ def gltf_export_options() -> set[str]:
     except (AttributeError, KeyError, RuntimeError):
         return set()
     return {prop.identifier for prop in rna.properties}
+
+
+def fill_curve_ngons(node: bpy.types.Node) -> None:
+    """Fill Curve node in N-gons mode: a node property up to 4.5, a menu socket in 5.0."""
+    if "Mode" in node.inputs:
+        node.inputs["Mode"].default_value = "N-gons"
+    else:
+        node.mode = "NGONS"

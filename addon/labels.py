@@ -22,6 +22,9 @@ import numpy as np
 from . import compat, keys
 from .buildctx import BuildContext
 
+#: Instance attribute that numbers the glyphs of a text, so each is filled on its own.
+GLYPH_ATTR = "nna_glyph"
+
 #: Colours (linear RGB) and emission strengths.
 TEXT_COLOUR = (0.92, 0.94, 1.0)
 TEXT_GLOW = 1.6
@@ -202,8 +205,24 @@ class _Tree:
     def text_mesh(self, string, size, material, align_x: str = "LEFT") -> bpy.types.NodeSocket:
         """Filled glyphs of ``string`` in the XY plane, first baseline at y = 0."""
         curves = self.node("GeometryNodeStringToCurves", {"String": string, "Size": size}, align_x=align_x)
-        real = self.node("GeometryNodeRealizeInstances", {"Geometry": curves.outputs["Curve Instances"]})
-        fill = self.node("GeometryNodeFillCurve", {"Curve": real.outputs[0]})
+        # Fill each glyph on its own (Group ID = the glyph's instance index): filling all outlines
+        # as one set is ~20x slower, and the text is re-made on every frame change. Outlines at a
+        # low resolution, filled as n-gons, keep it cheaper still (HUD: ~0.4 s -> ~0.02 s a frame).
+        glyph = self.node(
+            "GeometryNodeStoreNamedAttribute",
+            {
+                0: curves.outputs["Curve Instances"],
+                "Name": GLYPH_ATTR,
+                "Value": self.node("GeometryNodeInputIndex").outputs[0],
+            },
+            data_type="INT",
+            domain="INSTANCE",
+        )
+        real = self.node("GeometryNodeRealizeInstances", {"Geometry": glyph.outputs[0]})
+        coarse = self.node("GeometryNodeSetSplineResolution", {0: real.outputs[0], "Resolution": 4})
+        group = self.node("GeometryNodeInputNamedAttribute", {"Name": GLYPH_ATTR}, data_type="INT")
+        fill = self.node("GeometryNodeFillCurve", {"Curve": coarse.outputs[0], "Group ID": group.outputs[0]})
+        compat.fill_curve_ngons(fill)
         return self.node("GeometryNodeSetMaterial", {"Geometry": fill.outputs[0], "Material": material}).outputs[0]
 
     def tube(self, curve, radius, material) -> bpy.types.NodeSocket:
