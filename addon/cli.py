@@ -62,13 +62,8 @@ def _check_writable(folder: str, option: str) -> None:
 
 
 def _out_file(path: str, option: str) -> str:
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    if os.path.isdir(path):
-        raise NNCoreError(f"{option}: {path} is a folder, not a file")
-    if not os.path.isdir(folder):
-        raise NNCoreError(f"{option}: folder {folder} does not exist")
-    _check_writable(folder, option)
+    path = plan_io.check_output_file(path, option)
+    _check_writable(os.path.dirname(path), option)
     return path
 
 

@@ -27,14 +27,21 @@ def dumps(plan: dict) -> str:
     return json.dumps(plan, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
 
 
-def atomic_write(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file: no partial file on failure."""
+def check_output_file(path: str, what: str = "output") -> str:
+    """The absolute path of an output file whose folder exists; else one line naming ``what``."""
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
     if os.path.isdir(path):
-        raise NNCoreError(f"output: {path} is a folder")
+        raise NNCoreError(f"{what}: {path} is a folder, not a file")
     if not os.path.isdir(folder):
-        raise NNCoreError(f"output: folder {folder} does not exist")
+        raise NNCoreError(f"{what}: folder {folder} does not exist")
+    return path
+
+
+def atomic_write(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file: no partial file on failure."""
+    path = check_output_file(path)
+    folder = os.path.dirname(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".nna-", suffix=".tmp", dir=folder)
     except OSError as exc:
