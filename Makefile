@@ -53,3 +53,36 @@ demo: setup
 
 clean:
 	rm -rf out dist .pytest_cache .ruff_cache
+
+# ---- The extension zip and a real Blender -------------------------------------------------------
+# Every target that needs Blender takes BLENDER=/path/to/blender (4.2 or newer) to use your own;
+# without it tools/find_blender.sh provides one (tools/get_blender.sh: a Debian chroot, needs root).
+BLENDER ?=
+EXT_ID      := $(shell sed -n 's/^id *= *"\([^"]*\)".*/\1/p' blender_manifest.toml)
+EXT_VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' blender_manifest.toml)
+ZIP         := dist/$(EXT_ID)-$(EXT_VERSION).zip
+
+.PHONY: build validate blender test-blender test-matrix
+
+# dist/nn_animator-<version>.zip with Blender's own builder (blender_ext.py from the bpy wheel, or
+# `blender --command extension build` when BLENDER is given)
+build: $(if $(BLENDER),,$(STAMP))
+	@PY=$(PY) tools/extension.sh build
+
+# the manifest and the zip through Blender's validator (validate, and server-generate for the zip)
+validate: build
+	@PY=$(PY) tools/extension.sh validate
+
+# provide a real Blender (or check BLENDER=...): version >= 4.2 and Eevee can render; prints its path
+blender:
+	@tools/find_blender.sh --gl
+
+# the test suite inside a real Blender (pytest-blender), against the built zip installed as an
+# extension in a temporary user folder; includes tests/test_blender_e2e.py
+test-blender: setup build
+	PY=$(PY) NNA_ZIP=$(ZIP) tools/test_blender.sh tests
+
+# the suite on bpy 4.2 LTS, 4.5 LTS, 5.0 (PyPI, venvs under .cache) and in the real Blender;
+# ONLY=4.2,real picks some; prints a table (also in .cache/matrix/summary.md)
+test-matrix: setup build
+	$(PY) tools/test_matrix.py $(if $(ONLY),--only $(ONLY))

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ADDON_MODULE
+from conftest import ADDON_MODULE, fresh_bpy_command
 
 pytestmark = pytest.mark.blender
 
@@ -19,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Render frames first..last of a .blend to PNGs, in a bpy process that has NOT got the add-on
 RENDER = r"""
 import sys, bpy
-path, out, first, last = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+path, out, first, last = sys.argv[-4], sys.argv[-3], int(sys.argv[-2]), int(sys.argv[-1])
 bpy.ops.wm.open_mainfile(filepath=path)
 assert not hasattr(bpy.types.Scene, "nna"), "the add-on must not be loaded here"
 assert not any(m.startswith("bl_ext.") and "nn_animator" in m for m in sys.modules)
@@ -34,9 +32,9 @@ print("rendered", first, last)
 
 def _render(blend: Path, out: Path, first: int, last: int) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="nna-plain-")  # no extensions at all
+    env["BLENDER_USER_RESOURCES"] = str(out) + "-user"  # a fresh, empty config: no extensions at all
     proc = subprocess.run(
-        [sys.executable, "-c", RENDER, str(blend), str(out), str(first), str(last)],
+        fresh_bpy_command(RENDER, str(blend), str(out), str(first), str(last)),
         capture_output=True,
         text=True,
         timeout=900,
