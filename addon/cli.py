@@ -141,7 +141,12 @@ def run(args: argparse.Namespace) -> int:
     from . import scene as nna_scene
 
     nna_scene.check_size(plan["network"]["layers"])
-    if frames and not (plan["timing"]["frame_start"] <= frames[0] and frames[1] <= plan["timing"]["frame_end"]):
+    retimed = args.fps is not None and args.fps != plan["timing"]["fps"]  # render.configure remaps frames
+    if (
+        frames
+        and not retimed
+        and not (plan["timing"]["frame_start"] <= frames[0] <= frames[1] <= plan["timing"]["frame_end"])
+    ):
         tm = plan["timing"]
         raise NNCoreError(
             f"frames: {frames[0]}-{frames[1]} is outside the animation's {tm['frame_start']}-{tm['frame_end']}"

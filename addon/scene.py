@@ -253,6 +253,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
     scene.frame_end = tm["frame_end"]
     scene.render.fps = tm["fps"]
     scene.render.fps_base = 1.0
+    scene.render.frame_map_old = scene.render.frame_map_new = 100  # no time remapping (render.configure)
     st = plan["states"]
     # the three stills of the original: idle before and after training, and the new situation
     scene["nna_stills"] = {

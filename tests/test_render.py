@@ -364,3 +364,28 @@ def test_stills_failure_leaves_nothing(scene, render, NNCoreError, tmp_path):
         render.render_stills(scene, tmp_path, progress=fail)
     assert os.listdir(tmp_path) == []
     assert output_state(scene) == before
+
+
+def test_lit_neuron_is_brighter_than_an_idle_one(bpy_env, scene, render, tmp_path):
+    """New situation [1, 1, 0]: inputs 1 and 2 glow (activity 1), input 3 is idle (activity 0)."""
+    from bpy_extras.object_utils import world_to_camera_view
+
+    bpy = bpy_env
+    render.configure(scene, "preview", resolution=(256, 144), samples=1)
+    still = render.render_stills(scene, tmp_path, prefix="t")[2]
+    px = load_pixels(bpy, still)
+    h, w, _ = px.shape
+    scene.frame_set(scene["nna_stills"]["new_situation"])
+
+    def brightness(ob) -> float:
+        c = world_to_camera_view(scene, scene.camera, ob.matrix_world.translation)
+        x, y = int(c.x * w), int(c.y * h)  # Blender's image rows run bottom to top, like c.y
+        return float(px[y - 1 : y + 2, x - 1 : x + 2].max(axis=2).mean())
+
+    inputs = sorted(
+        (o for o in scene.objects if o.get("nna_role") == "neuron" and o["nna_layer"] == 0),
+        key=lambda o: o["nna_index"],
+    )
+    assert [round(o["nna_activity"], 3) for o in inputs] == [1.0, 1.0, 0.0]
+    lit, idle = brightness(inputs[0]), brightness(inputs[2])
+    assert lit > 0.8 and idle < 0.3 and lit > 3 * idle, (lit, idle)
