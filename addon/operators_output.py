@@ -104,11 +104,15 @@ class NNA_OT_export_gltf(bpy.types.Operator, ExportHelper):
         from . import export_gltf
 
         path = bpy.path.abspath(self.filepath)
+        wm = context.window_manager
+        wm.progress_begin(0, 100)
         try:
-            export_gltf.export_glb(context.scene, path)
+            export_gltf.export_glb(context.scene, path, progress=lambda f, text: wm.progress_update(int(100 * f)))
         except NNCoreError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        finally:
+            wm.progress_end()
         self.report({"INFO"}, f"Wrote {path}")
         return {"FINISHED"}
 
