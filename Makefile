@@ -12,7 +12,7 @@ setup: $(STAMP)
 	@bash tools/setup_node.sh
 
 $(STAMP): requirements-dev.txt
-	@command -v $(PYTHON) >/dev/null || { echo "setup: $(PYTHON) not found; install Python 3.11 (bpy 4.2-5.0 wheels need it)"; exit 1; }
+	@bash tools/setup_python.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
