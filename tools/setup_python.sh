@@ -5,7 +5,7 @@ set -euo pipefail
 py="${1:-python3.11}"
 ok() { command -v "$py" >/dev/null 2>&1 && "$py" -c "import ensurepip, venv" >/dev/null 2>&1; }
 ok && exit 0
-if [ "$py" = python3.11 ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then1; then
+if [ "$py" = python3.11 ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "setup: installing python3.11 and python3.11-venv"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
