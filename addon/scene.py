@@ -123,7 +123,7 @@ def _keyed(ctx: BuildContext, ob, channels, tracks) -> int:
     return n
 
 
-def _track(tr: dict, n_items: int | None = None):
+def _track(tr: dict):
     frames = np.asarray(tr["frames"], dtype=np.float32)
     values = np.asarray(tr["values"], dtype=np.float32)
     interp = keys.interpolation_codes(tr["interpolation"])
