@@ -5,18 +5,27 @@ from __future__ import annotations
 import bpy
 
 
-class NNA_PT_main(bpy.types.Panel):
-    bl_idname = "NNA_PT_main"
-    bl_label = "Neural Network Animator"
+class _Sidebar:
+    """Where both panels live, and their layout style."""
+
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "NN Animator"
 
-    def draw(self, context):
-        pg = context.scene.nna
+    def split_layout(self):
         layout = self.layout
         layout.use_property_split = True
         layout.use_property_decorate = False
+        return layout
+
+
+class NNA_PT_main(_Sidebar, bpy.types.Panel):
+    bl_idname = "NNA_PT_main"
+    bl_label = "Neural Network Animator"
+
+    def draw(self, context):
+        pg = context.scene.nna
+        layout = self.split_layout()
         row = layout.row(align=True)
         row.prop(pg, "preset")
         row.operator("nna.load_preset", text="", icon="LOOP_BACK")
@@ -45,20 +54,15 @@ class NNA_PT_main(bpy.types.Panel):
         col.operator("nna.export_gltf", icon="EXPORT")
 
 
-class NNA_PT_timing(bpy.types.Panel):
+class NNA_PT_timing(_Sidebar, bpy.types.Panel):
     bl_idname = "NNA_PT_timing"
     bl_label = "Timing"
     bl_parent_id = "NNA_PT_main"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "NN Animator"
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context):
         pg = context.scene.nna
-        layout = self.layout
-        layout.use_property_split = True
-        layout.use_property_decorate = False
+        layout = self.split_layout()
         layout.prop(pg, "fps")
         layout.prop(pg, "forward_seconds")
         layout.prop(pg, "backward_seconds")

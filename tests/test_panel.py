@@ -33,7 +33,8 @@ class Recorder:
 
 def draw(panel_cls, context):
     log = []
-    stand_in = type("P", (), {"layout": Recorder(log)})()
+    sidebar = import_module(f"{ADDON_MODULE}.addon.panel")._Sidebar
+    stand_in = type("P", (sidebar,), {"layout": Recorder(log)})()
     panel_cls.draw(stand_in, context)
     return log
 
