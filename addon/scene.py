@@ -112,15 +112,14 @@ def _cylinder_mesh(ctx: BuildContext, sides: int) -> bpy.types.Mesh:
     return me
 
 
-def _keyed(ctx: BuildContext, ob, channels, tracks) -> int:
-    """Give ob a tagged action with one F-curve per channel, each filled with (frames, values, interp)."""
+def _keyed(ctx: BuildContext, ob, channels, rows, item: int) -> int:
+    """Give ob a tagged action with one F-curve per channel, filled from row ``item`` of each
+    channel's prepared ``(co, interp)`` (see keys.interleave); returns the number of keys."""
     fcs = compat.new_action_fcurves(ob, ob.name, channels)
     ctx.tag(ob.animation_data.action)
-    n = 0
-    for fc, (frames, values, interp) in zip(fcs, tracks):
-        keys.write(fc, frames, values, interp)
-        n += len(frames)
-    return n
+    for fc, (co, interp) in zip(fcs, rows):
+        keys.write_co(fc, co[item], interp)
+    return sum(len(interp) for _, interp in rows)
 
 
 def _track(tr: dict):
@@ -174,7 +173,9 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
     report(0.05, "neurons")
     sphere = _sphere_mesh(ctx)
     sphere.materials.append(materials.neuron_material(ctx))
-    act = _track(plan["tracks"]["neuron_activity"])
+    frames, values, interp = _track(plan["tracks"]["neuron_activity"])
+    act_rows = [(keys.interleave(frames, values, values.shape[1]), interp)]
+    act_channels = [(f'["{materials.ACTIVITY}"]', 0)]
     offsets = np.concatenate([[0], np.cumsum(layers)])
     neurons = []
     for k, n in enumerate(layers):
@@ -186,8 +187,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
             ob["nna_layer"] = k
             ob["nna_index"] = i
             ob[materials.ACTIVITY] = 0.0
-            g = offsets[k] + i
-            n_keys += _keyed(ctx, ob, [(f'["{materials.ACTIVITY}"]', 0)], [(act[0], act[1][:, g], act[2])])
+            n_keys += _keyed(ctx, ob, act_channels, act_rows, offsets[k] + i)
             neurons.append(ob)
 
     # synapses --------------------------------------------------------------------------
@@ -233,11 +233,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
             ob["nna_target"] = j
             for _path, _ in channels[2:]:
                 ob[_path[2:-2]] = 0.0
-            fcs = compat.new_action_fcurves(ob, ob.name, channels)
-            ctx.tag(ob.animation_data.action)
-            for fc, (co, ip) in zip(fcs, rows):
-                keys.write_co(fc, co[s], ip)
-                n_keys += len(ip)
+            n_keys += _keyed(ctx, ob, channels, rows, s)
             n_syn += 1
         report(0.2 + 0.6 * (k + 1) / n_seg, f"synapses of layer {k + 1}")
 
