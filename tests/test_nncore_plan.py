@@ -510,17 +510,22 @@ def check_error_glow(plan: dict, rp: dict) -> None:
             assert np.all(at(g["error"], plan["states"][state]["frame_start"]) == 0)
 
 
+def check_all(plan: dict, rp: dict) -> None:
+    """Every plan-content check against an independent numpy replay."""
+    check_layout(plan)
+    check_counts_and_indexing(plan)
+    check_loss(plan, rp["mean_error"])
+    check_against_replay(plan, rp)
+    check_error_glow(plan, rp)
+
+
 @pytest.mark.parametrize("name", list(REPLAYED))
 def test_plan_content_against_numpy_replay(name):
     s = REPLAYED[name]()
     plan = make_plan(s)
     plan_io.validate(plan)
     rp = replay(s)
-    check_layout(plan)
-    check_counts_and_indexing(plan)
-    check_loss(plan, rp["mean_error"])
-    check_against_replay(plan, rp)
-    check_error_glow(plan, rp)
+    check_all(plan, rp)
     np.testing.assert_allclose(plan["weights"]["after"][0], rp["final"].weights[0], atol=2e-6)
     np.testing.assert_allclose(
         np.ravel(plan["training"]["final_outputs"]),
@@ -535,11 +540,7 @@ def test_plan_content_many_examples(csv_settings):
     assert plan["training"]["shown_examples"] == shown_examples(25)
     assert len(plan["steps"]) == 5 * 10
     rp = replay(csv_settings)
-    check_layout(plan)
-    check_counts_and_indexing(plan)
-    check_loss(plan, rp["mean_error"])
-    check_against_replay(plan, rp)
-    check_error_glow(plan, rp)
+    check_all(plan, rp)
     assert plan["network"]["activations"] == ["relu", "sigmoid"]
     assert plan["query"]["inputs"] == plan["steps"][0]["inputs"]  # no query given: the first example
 
