@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-from . import __version__
+from . import __version__, outputs
 from . import plan as plan_io
 from .activations import ACTIVATIONS
 from .data import DATASETS
@@ -108,23 +107,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             p = plan_io.load(args.plan)
             print(
-                f"{args.plan}: valid plan, schema {p['schema_version']}, layers {p['network']['layers']}, "
-                f"frames {p['timing']['frame_start']}-{p['timing']['frame_end']}; {describe(p)}"
+                f"{outputs.printable(args.plan, 300)}: valid plan, schema {p['schema_version']}, "
+                f"layers {p['network']['layers']}, "
+                f"frames {p['timing']['frame_start']}-{p['timing']['frame_end']}; {outputs.printable(describe(p), 300)}"
             )
             return 0
         s = settings_from_args(args)
-        out = os.path.abspath(args.out)
-        if not os.path.isdir(os.path.dirname(out)):
-            raise NNCoreError(f"output: folder {os.path.dirname(out)} does not exist")
+        out = outputs.check_file(args.out, "output")  # before any training
         plan = make_plan(s, progress=None if args.quiet else Progress("training"))
-        plan_io.save(plan, out)
+        plan_io.save(plan, out, "output")
         print(
-            f"{describe(plan)}; wrote {args.out} "
+            f"{outputs.printable(describe(plan), 300)}; wrote {outputs.printable(out, 300)} "
             f"({plan['timing']['frame_end']:,} frames at {plan['timing']['fps']} fps)"
         )
         return 0
     except NNCoreError as exc:
-        print(f"nncore: error: {exc}", file=sys.stderr)
+        print(f"nncore: error: {outputs.printable(exc, 500)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("nncore: interrupted", file=sys.stderr)

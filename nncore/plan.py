@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
 
+from . import outputs
 from .activations import ACTIVATIONS
 from .errors import NNCoreError
 from .timeline import PHASES, SCHEMA_VERSION
@@ -27,43 +27,11 @@ def dumps(plan: dict) -> str:
     return json.dumps(plan, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
 
 
-def check_output_file(path: str, what: str = "output") -> str:
-    """The absolute path of an output file whose folder exists; else one line naming ``what``."""
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    if os.path.isdir(path):
-        raise NNCoreError(f"{what}: {path} is a folder, not a file")
-    if not os.path.isdir(folder):
-        raise NNCoreError(f"{what}: folder {folder} does not exist")
-    return path
-
-
-def atomic_write(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file: no partial file on failure."""
-    path = check_output_file(path)
-    folder = os.path.dirname(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".nna-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise NNCoreError(f"output: cannot write in {folder} ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a plan is an ordinary file
-        os.replace(tmp, path)
-    except OSError as exc:
-        os.unlink(tmp) if os.path.exists(tmp) else None
-        raise NNCoreError(f"output: cannot write {path} ({exc.strerror})") from None
-    except BaseException:
-        os.unlink(tmp) if os.path.exists(tmp) else None
-        raise
-
-
-def save(plan: dict, path: str) -> None:
+def save(plan: dict, path: str, what: str = "output") -> None:
+    """Validate ``plan`` and write it to ``path`` atomically (checked, verified, then renamed)."""
     validate(plan)
-    atomic_write(path, dumps(plan))
+    final = outputs.check_file(path, what)
+    outputs.write_bytes(final, dumps(plan).encode("ascii"), what)
 
 
 def load(path: str) -> dict:
