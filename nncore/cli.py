@@ -11,6 +11,7 @@ from . import plan as plan_io
 from .activations import ACTIVATIONS
 from .data import DATASETS
 from .errors import NNCoreError
+from .limits import MAX_WORK
 from .presets import PRESETS, describe, make_plan, parse_floats, parse_ints, parse_show, settings_for
 from .timeline import Timing
 
@@ -40,6 +41,12 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hold-seconds", type=float, help="seconds to hold each example (default 0.25)")
     p.add_argument("--state-seconds", type=float, help="seconds for before/after/new-situation (default 2)")
     p.add_argument("--query", help="inputs of the new situation, e.g. 1,1,0")
+    p.add_argument(
+        "--max-work",
+        type=float,
+        metavar="N",
+        help=f"training budget in weight updates, cycles x examples x parameters (default {MAX_WORK:.0e})",
+    )
 
 
 def settings_from_args(a: argparse.Namespace):
@@ -52,9 +59,15 @@ def settings_from_args(a: argparse.Namespace):
         a.hold_seconds if a.hold_seconds is not None else t.hold_seconds,
         a.state_seconds if a.state_seconds is not None else t.state_seconds,
     )
+    if a.csv is not None and not a.csv.strip():
+        raise NNCoreError("--csv: no file name given")
+    if a.csv is not None and a.dataset not in (None, "csv"):
+        raise NNCoreError(f"--dataset {a.dataset} contradicts --csv (a CSV file is the csv dataset; give one)")
+    if a.max_work is not None and not a.max_work > 0:
+        raise NNCoreError(f"--max-work: must be a positive number, got {a.max_work:g}")
     return settings_for(
         a.preset,
-        layers=parse_ints(a.layers, "layers") if a.layers else None,
+        layers=parse_ints(a.layers, "layers") if a.layers is not None else None,
         activation=a.activation,
         bias=a.bias,
         dataset=a.dataset,
@@ -63,10 +76,11 @@ def settings_from_args(a: argparse.Namespace):
         batch=a.batch,
         cycles=a.cycles,
         seed=a.seed,
-        show=parse_show(a.show) if a.show else None,
+        show=parse_show(a.show) if a.show is not None else None,
         examples_shown=a.examples_shown,
         timing=timing,
-        query=parse_floats(a.query, "query") if a.query else None,
+        query=parse_floats(a.query, "query") if a.query is not None else None,
+        max_work=a.max_work,
     )
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import activations as act
 from .errors import NNCoreError
+from .limits import MAX_LAYERS
 
 MAX_LAYER_SIZE = 4096
 
@@ -38,6 +39,8 @@ class NetworkSpec:
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
         object.__setattr__(self, "layers", layers)
+        if len(layers) > MAX_LAYERS:
+            raise NNCoreError(f"layers: {len(layers)} layers is over the limit of {MAX_LAYERS}")
         for i, n in enumerate(layers):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
                 raise NNCoreError(f"layers: layer {i + 1} has size {n!r}; sizes must be integers >= 1")

@@ -6,14 +6,25 @@ The command line, the Blender operator and the tests all go through
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from .data import DATASETS, Dataset, builtin, load_csv
+from . import kernel, limits
+from .data import DATASETS, Dataset, builtin, check_fits, load_csv
 from .errors import NNCoreError
 from .network import NetworkSpec
 from .timeline import Timing, build_plan
-from .train import ARTICLE_SHOWN, DEFAULT_EXAMPLES_SHOWN, DEFAULT_SHOWN, TrainConfig, iter_train, spaced_cycles
+from .train import (
+    ARTICLE_SHOWN,
+    DEFAULT_EXAMPLES_SHOWN,
+    DEFAULT_SHOWN,
+    TrainConfig,
+    check_query,
+    iter_train,
+    shown_examples,
+    spaced_cycles,
+)
 
 PRESETS = ("article", "xor", "and", "or", "csv")
 
@@ -36,6 +47,8 @@ class Settings:
     examples_shown: int = DEFAULT_EXAMPLES_SHOWN
     timing: Timing = field(default_factory=Timing)
     query: tuple[float, ...] | None = (1.0, 1.0, 0.0)
+    #: The training budget (cycles x examples x parameters); None: limits.MAX_WORK. Not in the plan.
+    max_work: float | None = None
 
 
 _PRESETS = {
@@ -56,14 +69,28 @@ def settings_for(preset: str = "article", **overrides) -> Settings:
     unknown = set(overrides) - set(Settings.__dataclass_fields__)
     if unknown:
         raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
-    if "csv" in overrides and overrides["csv"] and "dataset" not in overrides:
+    if "csv" in overrides:
+        if not isinstance(overrides["csv"], str) or not overrides["csv"].strip():
+            raise NNCoreError("csv: no file name given")
+        if overrides.get("dataset", "csv") != "csv":
+            raise NNCoreError(
+                f"dataset: {overrides['dataset']!r:.40} contradicts the CSV file {overrides['csv']!r:.80} "
+                "(a CSV file is the csv dataset; give one or the other)"
+            )
         overrides["dataset"] = "csv"
     if "layers" in overrides:
         overrides["layers"] = tuple(overrides["layers"])
-        if "query" not in overrides and base.query is not None and len(base.query) != overrides["layers"][0]:
+        fits = overrides["layers"] and len(base.query or ()) == overrides["layers"][0]
+        if "query" not in overrides and base.query is not None and not fits:
             overrides["query"] = None  # the preset's query no longer fits; use the first example
-    if "cycles" in overrides and "show" not in overrides and isinstance(base.show, tuple):
-        overrides["show"] = DEFAULT_SHOWN  # the article's list only fits its 60,000 cycles
+    if "show" not in overrides:
+        show = base.show
+        if "cycles" in overrides and isinstance(show, tuple):
+            show = DEFAULT_SHOWN  # the article's list only fits its 60,000 cycles
+        if isinstance(show, int) and isinstance(overrides.get("cycles"), int) and overrides["cycles"] >= 1:
+            show = min(show, overrides["cycles"])  # the default count, clamped: --cycles 5 shows 5
+        if show != base.show:
+            overrides["show"] = show
     return replace(base, **overrides)
 
 
@@ -83,12 +110,68 @@ def _shown(s: Settings) -> list[int]:
     return list(s.show)
 
 
-def iter_make_plan(s: Settings) -> Iterator[int]:
-    """Train and build the plan, yielding cycles done; returns the plan dict."""
+def _prepare(s: Settings) -> tuple[NetworkSpec, Dataset, TrainConfig, limits.Estimate]:
+    """Everything checked before any training: settings, data, and every limit."""
+    if not isinstance(s.layers, (tuple, list)):
+        raise NNCoreError(f"layers: must be a list of sizes, got {s.layers!r:.40}")
     spec = NetworkSpec(tuple(s.layers), s.activation, bias=s.bias)
-    ds = load_dataset(s)
-    cfg = TrainConfig(s.learning_rate, s.cycles, s.batch, s.seed, _shown(s), s.examples_shown)
+    if not isinstance(s.timing, Timing):
+        raise NNCoreError("timing: must be a nncore.timeline.Timing")
     s.timing.validate()
+    for name in ("cycles", "batch", "seed", "examples_shown"):
+        v = getattr(s, name)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise NNCoreError(f"{name.replace('_', ' ')}: must be a whole number, got {v!r:.40}")
+    ds = load_dataset(s)
+    check_fits(ds, spec.layers, spec.output_activation)
+    shown = _shown(s)
+    cfg = TrainConfig(s.learning_rate, s.cycles, s.batch, s.seed, shown, s.examples_shown)
+    cfg.validate(len(ds))
+    if s.query is not None:
+        check_query(s.query, spec.layers[0])
+    est = limits.estimate(
+        spec.layers,
+        spec.bias,
+        len(ds),
+        s.batch,
+        s.cycles,
+        len(shown),
+        len(shown_examples(len(ds), s.examples_shown)),
+        s.timing.frame_counts(len(spec.layers) - 1),
+        kernel=(len(ds) if s.batch == 0 else min(s.batch, len(ds))) == 1 and kernel.supports(spec),
+    )
+    limits.check_estimate(est, s.max_work)
+    return spec, ds, cfg, est
+
+
+def check(s: Settings) -> limits.Estimate:
+    """Check settings, data and every nncore limit without training; the run's :class:`~nncore.limits.Estimate`.
+
+    Raises :class:`NNCoreError` (one line naming the limit and the value) for anything
+    :func:`make_plan` would refuse.
+    """
+    return _prepare(s)[3]
+
+
+def check_buildable(s: Settings) -> limits.Estimate:
+    """:func:`check` and the add-on's limits (neurons, synapses, the scene's keyframes), before
+    training: the Blender operator and command line call this first."""
+    est = check(s)
+    limits.check_buildable(s.layers, est.scene_keys)
+    return est
+
+
+def iter_make_plan(s: Settings) -> Iterator[int]:
+    """Train and build the plan: a generator yielding cycles done that returns the plan dict.
+
+    Everything is checked (:func:`check`) when this is called, before the generator is returned:
+    bad settings and broken limits raise here, not at the first ``next``.
+    """
+    spec, ds, cfg, _ = _prepare(s)
+    return _run(spec, ds, cfg, s)
+
+
+def _run(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, s: Settings) -> Iterator[int]:
     rec = yield from iter_train(spec, ds, cfg, s.query)
     return build_plan(rec, s.timing, preset=s.preset)
 
@@ -109,30 +192,57 @@ def make_plan_from(gen: Iterator[int], progress: Callable[[int, int], None] | No
             progress(done, total)
 
 
-def parse_ints(text: str, what: str) -> tuple[int, ...]:
-    """``"3,4,1"`` -> ``(3, 4, 1)`` with a clear message otherwise."""
+_MAX_ITEMS = 4096
+_MAX_DIGITS = 30
+
+
+def _split(text: str, what: str, kind: str, trailing_comma: bool = False) -> list[str]:
+    """The comma-separated items of ``text``; an empty item (``2,,1``, ``,3``) is refused."""
+    if not isinstance(text, str):
+        raise NNCoreError(f"{what}: expected text like 3,4,1, got {type(text).__name__}")
+    shown = limits.clean_name(text, 60)
+    items = [v.strip() for v in text.split(",")]
+    if trailing_comma and len(items) > 1 and items[-1] == "":
+        items.pop()  # "500," is a one-item list
+    if not any(items):
+        raise NNCoreError(f"{what}: empty; give {kind}")
+    if "" in items:
+        raise NNCoreError(f"{what}: {shown!r} has an empty entry (entry {items.index('') + 1}); give {kind}")
+    if len(items) > _MAX_ITEMS:
+        raise NNCoreError(f"{what}: {len(items):,} entries is over the limit of {_MAX_ITEMS:,}")
+    for v in items:
+        if len(v) > _MAX_DIGITS:
+            raise NNCoreError(f"{what}: {limits.clean_name(v, 20)!r}... is too long for a number")
+    return items
+
+
+def parse_ints(text: str, what: str, trailing_comma: bool = False, example: str = "3,4,1") -> tuple[int, ...]:
+    """``"3,4,1"`` -> ``(3, 4, 1)`` with a clear message otherwise (``2,,1`` and ``""`` refused)."""
+    kind = f"a comma-separated list of whole numbers, e.g. {example}"
+    items = _split(text, what, kind, trailing_comma)
     try:
-        vals = tuple(int(v) for v in str(text).replace(" ", "").split(",") if v != "")
+        return tuple(int(v) for v in items)
     except ValueError:
-        raise NNCoreError(f"{what}: {text!r} is not a comma-separated list of whole numbers") from None
-    if not vals:
-        raise NNCoreError(f"{what}: empty list")
-    return vals
+        raise NNCoreError(f"{what}: {limits.clean_name(text, 60)!r} is not {kind}") from None
 
 
 def parse_floats(text: str, what: str) -> tuple[float, ...]:
+    """``"1,0.5,0"`` -> ``(1.0, 0.5, 0.0)``; only finite numbers."""
+    kind = "a comma-separated list of numbers, e.g. 1,1,0"
+    items = _split(text, what, kind)
     try:
-        vals = tuple(float(v) for v in str(text).replace(" ", "").split(",") if v != "")
+        vals = tuple(float(v) for v in items)
     except ValueError:
-        raise NNCoreError(f"{what}: {text!r} is not a comma-separated list of numbers") from None
-    if not vals:
-        raise NNCoreError(f"{what}: empty list")
+        raise NNCoreError(f"{what}: {limits.clean_name(text, 60)!r} is not {kind}") from None
+    for v, item in zip(vals, items):
+        if not math.isfinite(v):
+            raise NNCoreError(f"{what}: {limits.clean_name(item, 30)!r} is not a finite number")
     return vals
 
 
 def parse_show(text: str) -> int | tuple[int, ...]:
-    """``--show 13`` (a count) or ``--show 2,10,100`` (a list of cycles)."""
-    vals = parse_ints(text, "show")
+    """``--show 13`` (a count) or ``--show 2,10,100`` (a list of cycles; ``500,`` is a one-item list)."""
+    vals = parse_ints(text, "show", trailing_comma=True, example="13 or 2,10,100")
     if "," not in str(text):
         return vals[0]
     return vals
@@ -144,7 +254,15 @@ def describe(plan: dict) -> str:
     ins = ", ".join(f"{v:g}" for v in q["inputs"])
     outs = ", ".join(f"{v:.4f}" for v in q["outputs"])
     err = plan["training"]["final_mean_error"] * 100
-    return f"final mean error {err:.2f}%; new situation [{ins}] -> {outs}"
+    text = f"final mean error {err:.2f}%; new situation [{ins}] -> {outs}"
+    header = plan["training"].get("header")
+    if header:  # a CSV's first row, taken as column names: say so (a typo would hide a row)
+        text += (
+            "; header: "
+            + ", ".join(limits.clean_name(h, 20) for h in header[:8])
+            + (", ..." if len(header) > 8 else "")
+        )
+    return text
 
 
 __all__: Sequence[str] = [
@@ -153,5 +271,7 @@ __all__: Sequence[str] = [
     "settings_for",
     "make_plan",
     "iter_make_plan",
+    "check",
+    "check_buildable",
     "describe",
 ]

@@ -22,6 +22,7 @@ Every track is ``{"frames": [K ints], "interpolation": [K names], "values": ...}
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -45,15 +46,26 @@ class Timing:
     state_seconds: float = 2.0
 
     def validate(self) -> None:
-        if not (isinstance(self.fps, int) and 1 <= self.fps <= 240):
-            raise NNCoreError(f"fps: must be a whole number from 1 to 240, got {self.fps!r}")
+        fps = self.fps
+        if isinstance(fps, bool) or not (isinstance(fps, int) and 1 <= fps <= 240):
+            raise NNCoreError(f"fps: must be a whole number from 1 to 240, got {fps!r:.40}")
         for name in ("forward_seconds", "backward_seconds", "hold_seconds", "state_seconds"):
             v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and 0 <= v <= 60):
-                raise NNCoreError(f"{name.replace('_', ' ')}: must be between 0 and 60 seconds, got {v!r}")
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if not (ok and math.isfinite(v) and 0 <= v <= 60):
+                raise NNCoreError(f"{name.replace('_', ' ')}: must be between 0 and 60 seconds, got {v!r:.40}")
 
     def frames(self, seconds: float, minimum: int) -> int:
         return max(int(round(seconds * self.fps)), minimum)
+
+    def frame_counts(self, n_seg: int) -> tuple[int, int, int, int]:
+        """(F, B, H, Sf): frames of a forward pass, a backward pass, a hold and a still."""
+        return (
+            self.frames(self.forward_seconds, n_seg),
+            self.frames(self.backward_seconds, n_seg),
+            self.frames(self.hold_seconds, 0),
+            self.frames(self.state_seconds, 1),
+        )
 
 
 class _Track:
@@ -90,10 +102,7 @@ def build_plan(rec: Record, timing: Timing | None = None, preset: str = "") -> d
     spec = rec.spec
     sizes = spec.layers
     n_seg = len(sizes) - 1
-    F = timing.frames(timing.forward_seconds, n_seg)
-    B = timing.frames(timing.backward_seconds, n_seg)
-    H = timing.frames(timing.hold_seconds, 0)
-    S = timing.frames(timing.state_seconds, 1)
+    F, B, H, S = timing.frame_counts(n_seg)
     n_neurons = sum(sizes)
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
 
@@ -266,6 +275,7 @@ def build_plan(rec: Record, timing: Timing | None = None, preset: str = "") -> d
             "final_mean_error": float(np.round(rec.mean_error[-1], DECIMALS + 2)),
             "final_outputs": _r(rec.final_outputs),
             "targets": _r(rec.dataset.T),
+            **({"header": list(rec.dataset.header)} if rec.dataset.header else {}),
         },
         "timing": {
             **asdict(timing),

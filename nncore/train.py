@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import kernel
-from .data import Dataset, check_fits
+from .data import MAX_INPUT, Dataset, check_fits
 from .errors import NNCoreError
+from .limits import MAX_ACTIVATIONS, MAX_EXAMPLES
 from .network import NetworkSpec, Params, apply_update, backward, forward, init_params
 
 #: The 13 cycles the article's video shows.
@@ -83,8 +84,8 @@ class TrainConfig:
             raise NNCoreError(f"learning rate: must be a positive number, got {lr!r}")
         if not (1 <= self.cycles <= MAX_CYCLES):
             raise NNCoreError(f"cycles: must be between 1 and {MAX_CYCLES:,}, got {self.cycles}")
-        if self.batch < 0:
-            raise NNCoreError(f"batch: must be 0 (full batch) or a positive size, got {self.batch}")
+        if not 0 <= self.batch <= MAX_EXAMPLES:
+            raise NNCoreError(f"batch: must be 0 (full batch) or a size 1..{MAX_EXAMPLES:,}, got {self.batch}")
         if not (0 <= self.seed < 2**32):
             raise NNCoreError(f"seed: must be between 0 and {2**32 - 1}, got {self.seed}")
         shown = list(self.shown)
@@ -136,7 +137,28 @@ class Record:
 
     @property
     def final_outputs(self) -> np.ndarray:
-        return forward(self.spec, self.final, self.dataset.X)[-1]
+        """The trained network's outputs on every example (in chunks: bounded memory)."""
+        X = self.dataset.X
+        rows = max(1, MAX_ACTIVATIONS // max(1, self.spec.n_neurons))
+        with np.errstate(all="ignore"):
+            parts = [forward(self.spec, self.final, X[i : i + rows])[-1] for i in range(0, len(X), rows)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.spec.layers[-1]))
+
+
+def check_query(query: Sequence[float], n_inputs: int) -> np.ndarray:
+    """The new situation's inputs: ``n_inputs`` finite numbers within +-MAX_INPUT."""
+    try:
+        q = np.asarray(query, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise NNCoreError(f"query: must be {n_inputs} numbers") from None
+    if q.ndim != 1 or q.shape != (n_inputs,):
+        raise NNCoreError(f"query: needs {n_inputs} inputs, got {q.size}")
+    if not np.all(np.isfinite(q)):
+        raise NNCoreError("query: inputs must be finite numbers")
+    if np.any(np.abs(q) > MAX_INPUT):
+        big = float(q[np.argmax(np.abs(q))])
+        raise NNCoreError(f"query: {big:g} is too large: inputs must lie within +-{MAX_INPUT:,.0f}")
+    return q
 
 
 def _diverged(cycle: int, lr: float, why: str) -> NNCoreError:
@@ -148,11 +170,7 @@ def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence
     check_fits(ds, spec.layers, spec.output_activation)
     cfg.validate(len(ds))
     if query is not None:
-        query = np.asarray(query, dtype=np.float64)
-        if query.shape != (spec.layers[0],):
-            raise NNCoreError(f"query: needs {spec.layers[0]} inputs, got {query.size}")
-        if not np.all(np.isfinite(query)):
-            raise NNCoreError("query: inputs must be finite numbers")
+        query = check_query(query, spec.layers[0])
     params = init_params(spec, cfg.seed)
     rec = Record(spec, ds, cfg, params.copy(), params, mean_error=np.zeros(cfg.cycles))
     n = len(ds)
@@ -171,6 +189,10 @@ def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence
             raise _diverged(cycle, lr, f"a weight grew past {MAX_WEIGHT:g}")
 
     def run_cycle(cycle: int, record: bool) -> None:
+        with np.errstate(all="ignore"):  # overflow ends as a divergence error, not warnings
+            _run_cycle(cycle, record)
+
+    def _run_cycle(cycle: int, record: bool) -> None:
         tot = 0.0
         for start in range(0, n, batch):
             sl = slice(start, start + batch)
@@ -234,7 +256,8 @@ def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence
     if query is None:
         query = ds.X[0]
     rec.query = np.asarray(query, dtype=np.float64)
-    rec.query_activations = forward(spec, params, rec.query)
+    with np.errstate(all="ignore"):
+        rec.query_activations = forward(spec, params, rec.query)
     return rec
 
 
