@@ -21,7 +21,7 @@ from .activations import ACTIVATIONS
 from .errors import NNCoreError
 from .network import MAX_LAYER_SIZE
 from .timeline import MAX_LOSS_POINTS, PHASES, SCHEMA_VERSION
-from .train import MAX_CYCLES, MAX_SHOWN
+from .train import MAX_CYCLES, MAX_SHOWN, MAX_WEIGHT
 
 INTERPOLATIONS = ("CONSTANT", "LINEAR")
 OUTPUT_ACTIVATIONS = ("sigmoid", "tanh")
@@ -443,7 +443,9 @@ def _expect(v: list, want: list, path: str, what: str) -> None:
         _fail(path, f"must be {what}: entry {i + 1} is {got}, expected {exp}")
 
 
-def _track(parent: dict, path: str, key: str, n_items: int | None, end: int, count: _Count) -> list:
+def _track(
+    parent: dict, path: str, key: str, n_items: int | None, end: int, count: _Count, lo: float = -F32, hi: float = F32
+) -> list:
     """A keyframe track; ``n_items`` None: one value per key shared by the group. Returns its frames."""
     tr = _obj(parent, path, key)
     p = f"{path}.{key}"
@@ -460,9 +462,9 @@ def _track(parent: dict, path: str, key: str, n_items: int | None, end: int, cou
     if n_items is None:
         if isinstance(values, list) and any(isinstance(x, list) for x in values):
             _fail(f"{p}.values", "expected 1-D numbers (one per key, shared by the group), got rows")
-        _floats(values, f"{p}.values", len(frames), count)
+        _floats(values, f"{p}.values", len(frames), count, lo, hi)
     else:
-        _rows(values, f"{p}.values", len(frames), n_items, count)
+        _rows(values, f"{p}.values", len(frames), n_items, count, lo, hi)
     return frames
 
 
@@ -583,7 +585,7 @@ def validate_json(plan: Any) -> dict:
         if len(mats) != S:
             _fail(f"weights.{key}", f"has {len(mats)} matrices, expected {S}")
         for k, m in enumerate(mats):
-            _rows(m, f"weights.{key}[{k}]", layers[k + 1], layers[k], count)
+            _rows(m, f"weights.{key}[{k}]", layers[k + 1], layers[k], count, -MAX_WEIGHT, MAX_WEIGHT)
 
     # loss curve
     loss = _obj(plan, "", "loss")
@@ -694,12 +696,13 @@ def validate_json(plan: Any) -> dict:
             _expect(src, (idx % layers[k]).tolist(), f"{p}.source", "the documented numbering p % n_k")
         if not np.array_equal(np.asarray(dst, np.int64), idx // layers[k]):
             _expect(dst, (idx // layers[k]).tolist(), f"{p}.target", "the documented numbering p // n_k")
-        for name in ("weight", "signal", "error"):
-            _track(g, p, name, n_syn, end, count)
+        _track(g, p, "weight", n_syn, end, count, -MAX_WEIGHT, MAX_WEIGHT)
+        _track(g, p, "signal", n_syn, end, count)
+        _track(g, p, "error", n_syn, end, count, 0.0, 1.0)
         for name in ("forward", "backward"):
-            _track(g, p, name, None, end, count)
+            _track(g, p, name, None, end, count, 0.0, 1.0)
         if bias:
-            _track(g, p, "bias", layers[k + 1], end, count)
+            _track(g, p, "bias", layers[k + 1], end, count, -MAX_WEIGHT, MAX_WEIGHT)
 
     text = _obj(tracks, "tracks", "text")
     tp = "tracks.text"
