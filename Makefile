@@ -62,7 +62,7 @@ EXT_ID      := $(shell sed -n 's/^id *= *"\([^"]*\)".*/\1/p' blender_manifest.to
 EXT_VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' blender_manifest.toml)
 ZIP         := dist/$(EXT_ID)-$(EXT_VERSION).zip
 
-.PHONY: build validate blender test-blender test-matrix
+.PHONY: build validate blender test-blender test-matrix test-ui
 
 # dist/nn_animator-<version>.zip with Blender's own builder (blender_ext.py from the bpy wheel, or
 # `blender --command extension build` when BLENDER is given)
@@ -81,6 +81,11 @@ blender:
 # extension in a temporary user folder; includes tests/test_blender_e2e.py
 test-blender: setup build
 	PY=$(PY) NNA_ZIP=$(ZIP) tools/test_blender.sh tests
+
+# the real-window test: the built zip in a real Blender window on Xvfb, clicked through with simulated
+# events from the factory startup file; screenshots and result.json in out/ui (tools/test_ui.sh)
+test-ui: setup build
+	PY=$(PY) NNA_ZIP=$(ZIP) tools/test_ui.sh
 
 # the suite on bpy 4.2 LTS, 4.5 LTS, 5.0 (PyPI, venvs under .cache) and in the real Blender;
 # ONLY=4.2,real picks some; prints a table (also in .cache/matrix/summary.md)

@@ -16,6 +16,14 @@ T = TypeVar("T", bound=bpy.types.ID)
 
 TAG = "nna_build"
 
+#: Every object of a build says what it is in its custom property ROLE: one of these.
+ROLE = "nna_role"
+NEURON = "neuron"
+SYNAPSE = "synapse"
+LABEL = "label"
+HUD = "hud"
+LOSS_CURVE = "loss_curve"
+
 
 @dataclass
 class BuildContext:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 import traceback
 
+from ..nncore import outputs
 from ..nncore import plan as plan_io
 from ..nncore.cli import Progress, add_training_options, settings_from_args
 from ..nncore.errors import NNCoreError
 from ..nncore.presets import describe, make_plan
+from . import blender_log
 
 PROG = "nn_animator"
 
@@ -46,33 +47,15 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--gltf", metavar="PATH", help="export the scene to this .glb")
         s.add_argument("--quality", choices=("preview", "final"), default="preview", help="render preset")
         s.add_argument("--resolution", metavar="WxH", help="render size, e.g. 1920x1080 (odd sizes are made even)")
+        s.add_argument(
+            "--shape",
+            choices=("16:9", "1:1", "9:16", "4:3"),
+            help="frame shape at the quality's size (16:9 default; 9:16 for phones); --resolution overrides",
+        )
         s.add_argument("--samples", type=int, help="Eevee samples per pixel")
         s.add_argument("--frames", metavar="A-B", help="render only frames A to B")
         s.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
-
-
-def _check_writable(folder: str, option: str) -> None:
-    """Try to create a file there: os.access says yes to root even on read-only file systems."""
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise NNCoreError(f"{option}: folder {folder} is not writable ({exc.strerror})") from None
-
-
-def _out_file(path: str, option: str) -> str:
-    path = plan_io.check_output_file(path, option)
-    _check_writable(os.path.dirname(path), option)
-    return path
-
-
-def _out_dir(path: str, option: str) -> str:
-    path = os.path.abspath(path)
-    if not os.path.isdir(path):
-        raise NNCoreError(f"{option}: folder {path} does not exist")
-    _check_writable(path, option)
-    return path
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
@@ -97,34 +80,45 @@ def parse_frames(text: str) -> tuple[int, int]:
 
 def _log(args, text: str) -> None:
     if not args.quiet:
-        print(text, flush=True)
+        print(text, file=blender_log.stdout(), flush=True)
 
 
 def save_blend(path: str) -> None:
-    """Save a copy of the current file through a temporary name (no partial .blend on failure)."""
+    """Save a copy of the current file through a temporary name, verified before it gets its name."""
     import bpy
 
     folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".nna-", suffix=".blend", dir=folder)
-    os.close(fd)
-    try:
-        bpy.ops.wm.save_as_mainfile(filepath=tmp, copy=True, check_existing=False)
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, tmp + "1", tmp + "@"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+    with outputs.atomic_file(path, "--blend", verify=outputs.verify_blend) as tmp:
+        try:
+            bpy.ops.wm.save_as_mainfile(filepath=tmp, copy=True, check_existing=False)
+        except RuntimeError as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0].removeprefix("Error: ")
+            raise NNCoreError(
+                f"--blend: cannot save {outputs.printable(path)} ({first}){outputs.no_space_hint(folder)}"
+            ) from None
+
+
+def _ensure_registered() -> None:
+    """``python -m nn_animator`` (the bpy module) runs without the add-on enabled: register it here."""
+    import bpy
+
+    if not hasattr(bpy.types.Scene, "nna"):
+        from . import register
+
+        register()
 
 
 def run(args: argparse.Namespace) -> int:
     import bpy
 
+    _ensure_registered()
+
     # 1. everything the user gave is checked before any work is done
     outs = {
-        "blend": _out_file(args.blend, "--blend") if args.blend else None,
-        "video": _out_file(args.video, "--video") if args.video else None,
-        "stills": _out_dir(args.stills, "--stills") if args.stills else None,
-        "gltf": _out_file(args.gltf, "--gltf") if args.gltf else None,
+        "blend": outputs.check_file(args.blend, "--blend", ext=".blend", add_ext=True) if args.blend else None,
+        "video": outputs.check_file(args.video, "--video", ext=".mp4", add_ext=True) if args.video else None,
+        "stills": outputs.check_folder(args.stills, "--stills") if args.stills else None,
+        "gltf": outputs.check_file(args.gltf, "--gltf", ext=".glb", add_ext=True) if args.gltf else None,
     }
     need = {"build": ("blend",), "render": ("video", "stills"), "export": ("gltf",)}[args.command]
     if not any(outs[k] for k in need):
@@ -137,10 +131,14 @@ def run(args: argparse.Namespace) -> int:
         plan = plan_io.load(args.plan)
     else:
         settings = settings_from_args(args)
-        plan = make_plan(settings, progress=None if args.quiet else Progress("training"))
+        plan = make_plan(settings, progress=None if args.quiet else Progress("training", blender_log.stdout()))
     from . import scene as nna_scene
 
     nna_scene.check_size(plan["network"]["layers"])
+    prefix = outputs.safe_name(plan.get("preset"))  # the stills' file names
+    if outs["stills"]:
+        for name in ("before", "after", "new_situation"):
+            outputs.check_file(os.path.join(outs["stills"], f"{prefix}_{name}.png"), "--stills", probe=False)
     retimed = args.fps is not None and args.fps != plan["timing"]["fps"]  # render.configure remaps frames
     if (
         frames
@@ -159,46 +157,46 @@ def run(args: argparse.Namespace) -> int:
     res = nna_scene.build_network(plan, scene)
     took = time.perf_counter() - t0
     _log(args, f"built {res.n_neurons} neurons, {res.n_synapses} synapses, {res.n_keys:,} keys in {took:.1f} s")
-    _log(args, describe(plan))
+    _log(args, outputs.printable(describe(plan), 300))
 
-    if args.command == "render" or args.video or args.stills or args.resolution or args.samples:
+    if args.command == "render" or args.video or args.stills or args.resolution or args.samples or args.shape:
         from . import render
 
-        render.configure(scene, args.quality, resolution, args.fps, args.samples)
+        render.configure(scene, args.quality, resolution, args.fps, args.samples, shape=args.shape)
     if outs["blend"]:
         save_blend(outs["blend"])
-        _log(args, f"wrote {args.blend}")
+        _log(args, f"wrote {outputs.printable(outs['blend'], 300)}")
     if outs["video"] or outs["stills"]:
         from . import render
 
         report = None if args.quiet else _frame_progress
         if outs["stills"]:
-            prefix = plan.get("preset") or "network"
             for p in render.render_stills(scene, outs["stills"], prefix=prefix, progress=report):
-                _log(args, f"wrote {p}")
+                _log(args, f"wrote {outputs.printable(p, 300)}")
         if outs["video"]:
             render.render_video(scene, outs["video"], frames=frames, progress=report)
-            _log(args, f"wrote {args.video}")
+            _log(args, f"wrote {outputs.printable(outs['video'], 300)}")
     if outs["gltf"]:
         from . import export_gltf
 
         export_gltf.export_glb(scene, outs["gltf"])
-        _log(args, f"wrote {args.gltf}")
+        _log(args, f"wrote {outputs.printable(outs['gltf'], 300)}")
     return 0
 
 
 def _frame_progress(i: int, n: int, seconds_left: float) -> None:
     eta = f", about {seconds_left:.0f} s left" if seconds_left == seconds_left and i < n else ""
-    print(f"rendering: frame {i} of {n}{eta}", flush=True)
+    print(f"rendering: frame {i} of {n}{eta}", file=blender_log.stdout(), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(argv)
-        return run(args)
+        with blender_log.filtered(quiet=args.quiet, reported=(NNCoreError, KeyboardInterrupt)):
+            return run(args)
     except NNCoreError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr, flush=True)
+        print(f"{PROG}: error: {outputs.printable(exc, 500)}", file=sys.stderr, flush=True)
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)

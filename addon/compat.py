@@ -116,6 +116,7 @@ def bloom_compositor(
     else:
         scene.use_nodes = True
         tree = scene.node_tree
+        tree[COMPOSITOR_TAG] = True
         tree.nodes.clear()
         out = tree.nodes.new("CompositorNodeComposite")
     scene.render.use_compositing = True
@@ -142,6 +143,15 @@ def bloom_compositor(
     tree.links.new(layers.outputs["Image"], glare.inputs["Image"])
     tree.links.new(glare.outputs["Image"], out.inputs[0])
     return tree
+
+
+def has_foreign_compositor(scene: bpy.types.Scene) -> bool:
+    """Whether the scene has a compositor that :func:`bloom_compositor` did not make (5.0: a node
+    group assigned to the scene; 4.2-4.5: the scene's own tree with nodes in it)."""
+    tree = scene.compositing_node_group if VERSION >= (5, 0, 0) else scene.node_tree
+    if tree is None or tree.get(COMPOSITOR_TAG):
+        return False
+    return VERSION >= (5, 0, 0) or len(tree.nodes) > 0
 
 
 def compositor_nodes(scene: bpy.types.Scene) -> list[bpy.types.Node]:

@@ -33,16 +33,16 @@ shows) are the scene at the "after" still: the trained network.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import bpy
 import numpy as np
 
+from ..nncore import outputs
 from ..nncore.errors import NNCoreError
 from . import compat, keys, look, materials
-from .buildctx import TAG
+from .buildctx import NEURON, ROLE, SYNAPSE, TAG
 
 #: Largest emission (colour x strength) written to the file.
 WEB_MAX_GLOW = 3.0
@@ -89,7 +89,7 @@ def export_glb(
     """
     report = progress or (lambda f, t: None)
     out = _check_path(path)
-    build_id = scene.get("nna_build_id", "")
+    build_id = scene.nna.build_id
     if not build_id:
         raise NNCoreError("glTF export: the scene holds no network; build one first")
     neurons, synapses, cameras = _network_objects(scene, build_id)
@@ -114,54 +114,59 @@ def export_glb(
     if lacking:
         raise NNCoreError(f"glTF export: this Blender's glTF exporter lacks the options {', '.join(lacking)}")
 
-    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.tmp.glb")
-    state = _State(scene)
-    done = False
-    try:
-        report(0.05, "glow of the neurons")
-        for ob in neurons:
-            state.own_material(ob, _neuron_emission(ob, state.frames), look.NEURON_BASE, 0.5)
-        report(0.15, "colours of the synapses")
-        for ob in synapses:
-            state.own_material(ob, _synapse_emission(ob, state.frames), (0.0, 0.0, 0.0), 0.6)
-        coll = state.collection(f"{neurons[0].users_collection[0].name} glTF", neurons + synapses + cameras)
-        # the exporter evaluates the whole scene at every frame: mute what it does not export
-        # (the Geometry-Nodes text costs ~0.1 s a frame; the clip has thousands of frames)
-        state.mute_modifiers(ob for ob in scene.objects if ob.name not in coll.objects)
-        report(0.25, "exporting (baking every frame)")
-        still = scene.get("nna_stills", {}).get("after")
-        if state.window is not None and state.window.scene != scene:
-            # the exporter bakes by changing frames of bpy.context.scene: make the exported scene
-            # the window's for the export (restored afterwards)
-            state.window.scene = scene
-            view_layer = bpy.context.view_layer
-        with bpy.context.temp_override(scene=scene, view_layer=view_layer):
-            if still is not None:
-                # the static pose and glow that viewers without animation show: the trained network
-                scene.frame_set(int(still))
-            step = max(1, n_frames // 100)  # about a hundred progress reports while baking
-            state.on_frame(
-                lambda f: (
-                    (f - scene.frame_start) % step == 0
-                    and report(
-                        0.25 + 0.65 * (f - scene.frame_start) / n_frames, f"baking frame {f} of {scene.frame_end}"
-                    )
-                )
-            )
-            result = bpy.ops.export_scene.gltf(filepath=str(tmp), collection=coll.name, **EXPORT_OPTIONS)
-            state.on_frame(None)
-        if "FINISHED" not in result or not tmp.is_file():
-            raise RuntimeError(f"glTF export: the exporter did not write {tmp.name} ({result})")
-        report(0.9, "dropping redundant keys")
-        tmp.write_bytes(compact_animation(tmp.read_bytes()))
-        os.replace(tmp, out)
-        done = True
-    finally:
-        state.restore()
-        if not done:
-            tmp.unlink(missing_ok=True)
+    with outputs.atomic_file(str(out), "glTF export", verify=outputs.verify_glb) as tmp_name:
+        tmp = Path(tmp_name)
+        state = _State(scene)
+        try:
+            _export(scene, state, neurons, synapses, cameras, view_layer, tmp, n_frames, report)
+        finally:
+            state.restore()
     report(1.0, "done")
     return str(out)
+
+
+def _export(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_frames: int, report) -> None:
+    """Give every object its baked material, run Blender's exporter into ``tmp``, compact the result."""
+    report(0.05, "glow of the neurons")
+    for ob in neurons:
+        state.own_material(ob, _neuron_emission(ob, state.frames), look.NEURON_BASE, 0.5)
+    report(0.15, "colours of the synapses")
+    for ob in synapses:
+        state.own_material(ob, _synapse_emission(ob, state.frames), (0.0, 0.0, 0.0), 0.6)
+    coll = state.collection(f"{neurons[0].users_collection[0].name} glTF", neurons + synapses + cameras)
+    # the exporter evaluates the whole scene at every frame: mute what it does not export
+    # (the Geometry-Nodes text costs ~0.1 s a frame; the clip has thousands of frames)
+    state.mute_modifiers(ob for ob in scene.objects if ob.name not in coll.objects)
+    report(0.25, "exporting (baking every frame)")
+    still = scene.nna.still_after if scene.nna.build_id else None
+    if state.window is not None and state.window.scene != scene:
+        # the exporter bakes by changing frames of bpy.context.scene: make the exported scene
+        # the window's for the export (restored afterwards)
+        state.window.scene = scene
+        view_layer = bpy.context.view_layer
+    with bpy.context.temp_override(scene=scene, view_layer=view_layer):
+        if still is not None:
+            # the static pose and glow that viewers without animation show: the trained network
+            scene.frame_set(int(still))
+        step = max(1, n_frames // 100)  # about a hundred progress reports while baking
+        state.on_frame(
+            lambda f: (
+                (f - scene.frame_start) % step == 0
+                and report(0.25 + 0.65 * (f - scene.frame_start) / n_frames, f"baking frame {f} of {scene.frame_end}")
+            )
+        )
+        try:
+            result = bpy.ops.export_scene.gltf(filepath=str(tmp), collection=coll.name, **EXPORT_OPTIONS)
+        except RuntimeError as exc:
+            lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+            why = next((ln.strip() for ln in reversed(lines) if "Error" in ln and "Python" not in ln), lines[-1:])
+            hint = outputs.no_space_hint(str(tmp.parent))
+            raise NNCoreError(f"glTF export: the exporter failed ({outputs.printable(why)}){hint}") from None
+        state.on_frame(None)
+    if "FINISHED" not in result or not tmp.is_file():
+        raise RuntimeError(f"glTF export: the exporter did not write {tmp.name} ({result})")
+    report(0.9, "dropping redundant keys")
+    tmp.write_bytes(compact_animation(tmp.read_bytes()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,31 +174,16 @@ def export_glb(
 
 
 def _check_path(path) -> Path:
-    if path is None or not str(path).strip():
-        raise NNCoreError("glTF export: no file name given")
-    out = Path(bpy.path.abspath(str(path))).expanduser()
-    if out.suffix == "":
-        out = out.with_suffix(".glb")
-    if out.suffix.lower() != ".glb":
-        raise NNCoreError(f"glTF export: {out.name} must end in .glb (binary glTF)")
-    out = out.resolve()
-    folder = out.parent
-    if not folder.is_dir():
-        raise NNCoreError(f"glTF export: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise NNCoreError(f"glTF export: folder {folder} is not writable")
-    if out.is_dir():
-        raise NNCoreError(f"glTF export: {out} is a folder")
-    if out.exists() and not os.access(out, os.W_OK):
-        raise NNCoreError(f"glTF export: {out} exists and is not writable")
-    return out
+    p = os.fspath(path) if isinstance(path, (str, os.PathLike)) else ""
+    p = bpy.path.abspath(p) if p.startswith("//") else p
+    return Path(outputs.check_file(p, "glTF export", ext=".glb", add_ext=True))
 
 
 def _network_objects(scene, build_id: str):
     """The build's neurons, synapses and camera(s) that are in ``scene``, in name order."""
     obs = sorted((ob for ob in scene.objects if ob.get(TAG) == build_id), key=lambda ob: ob.name)
-    neurons = [ob for ob in obs if ob.get("nna_role") == "neuron" and ob.type == "MESH"]
-    synapses = [ob for ob in obs if ob.get("nna_role") == "synapse" and ob.type == "MESH"]
+    neurons = [ob for ob in obs if ob.get(ROLE) == NEURON and ob.type == "MESH"]
+    synapses = [ob for ob in obs if ob.get(ROLE) == SYNAPSE and ob.type == "MESH"]
     cameras = [ob for ob in obs if ob.type == "CAMERA"]
     return neurons, synapses, cameras
 

@@ -20,7 +20,7 @@ import bpy
 import numpy as np
 
 from . import compat, keys
-from .buildctx import BuildContext
+from .buildctx import HUD, LABEL, LOSS_CURVE, ROLE, BuildContext
 
 #: Instance attribute that numbers the glyphs of a text, so each is filled on its own.
 GLYPH_ATTR = "nna_glyph"
@@ -394,7 +394,7 @@ def _gn_object(ctx: BuildContext, name: str, group, modifier: str, location, rol
     ob = bpy.data.objects.new(name, me)
     ob.location = location
     ob.rotation_euler = FACING_CAMERA
-    ob["nna_role"] = role
+    ob[ROLE] = role
     ctx.link(ob)
     mod = ob.modifiers.new(modifier, "NODES")
     mod.node_group = group
@@ -438,7 +438,7 @@ def number_label(
 ) -> bpy.types.Object:
     """A number that changes over time (CONSTANT keys), left-aligned at ``location`` in the X-Z plane."""
     group = _shared_group(ctx, "labels.number_group", "NNA Number Label", _build_number_group)
-    ob, mod = _gn_object(ctx, name, group, NUMBER_MODIFIER, location, "label")
+    ob, mod = _gn_object(ctx, name, group, NUMBER_MODIFIER, location, LABEL)
     _set_inputs(mod, {"Decimals": int(decimals), "Size": float(size)})
     _key_inputs(ctx, ob, mod, frames, {"Value": values})
     return ob
@@ -447,7 +447,7 @@ def number_label(
 def hud(ctx: BuildContext, plan: dict, location, size: float) -> bpy.types.Object:
     """Three lines of text about what is happening (phase, cycle, example, error), top-left at ``location``."""
     group = _shared_group(ctx, "labels.hud_group", "NNA HUD", _build_hud_group)
-    ob, mod = _gn_object(ctx, "NNA HUD", group, HUD_MODIFIER, location, "hud")
+    ob, mod = _gn_object(ctx, "NNA HUD", group, HUD_MODIFIER, location, HUD)
     text = plan["tracks"]["text"]
     n_in = min(len(text["inputs"][0]), HUD_MAX_INPUTS)
     n_out = min(len(text["output"][0]), HUD_MAX_OUTPUTS)
@@ -507,7 +507,7 @@ def loss_curve(
     me.update()
 
     group = _shared_group(ctx, "labels.loss_group", "NNA Loss Curve", _build_loss_group)
-    ob, mod = _gn_object(ctx, "NNA Loss Curve", group, LOSS_MODIFIER, location, "loss_curve", mesh=me)
+    ob, mod = _gn_object(ctx, "NNA Loss Curve", group, LOSS_MODIFIER, location, LOSS_CURVE, mesh=me)
     _set_inputs(
         mod,
         {

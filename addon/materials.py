@@ -123,5 +123,18 @@ def synapse_material(ctx: BuildContext) -> bpy.types.Material:
     g.feed(em.inputs["Color"], colour)
     em.inputs["Strength"].default_value = 1.0
     g.output(em.outputs[0])
+    mat.diffuse_color = (*look.GREEN, 1.0)  # Solid shading: excitatory green
     ctx.shared["synapse_material"] = mat
     return mat
+
+
+def synapse_inhibit_material(ctx: BuildContext) -> bpy.types.Material:
+    """The synapse material again, shown red in Solid shading: given (linked to the object) to the
+    synapses whose trained weight is negative. Renders exactly as :func:`synapse_material` (the same
+    nodes read the keyed weight); only the viewport display colour differs."""
+    if "synapse_inhibit" not in ctx.shared:
+        mat = ctx.tag(synapse_material(ctx).copy())
+        mat.name = "NNA Synapse inhibit"
+        mat.diffuse_color = (*look.RED, 1.0)
+        ctx.shared["synapse_inhibit"] = mat
+    return ctx.shared["synapse_inhibit"]

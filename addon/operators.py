@@ -10,32 +10,58 @@ from bpy_extras.io_utils import ImportHelper
 
 from ..nncore import plan as plan_io
 from ..nncore import presets as nn_presets
-from ..nncore.errors import NNCoreError
 from . import scene as nna_scene
+from .operators_output import report_failure
 from .properties import settings_from
+
+#: The running build's progress, for the panel's progress bar (not saved, not undone): None when idle.
+PROGRESS: dict = {"factor": None, "text": ""}
+
+
+def _set_progress(context, factor: float | None, text: str = "") -> None:
+    PROGRESS["factor"], PROGRESS["text"] = factor, text
+    context.window_manager.progress_update(int(100 * (factor or 0)))
+    ws = getattr(context, "workspace", None)
+    if ws is not None:
+        ws.status_text_set(f"{text} (Esc to cancel)" if factor is not None and text else None)
+    screen = getattr(context, "screen", None)
+    for area in screen.areas if screen is not None else ():
+        if area.type == "VIEW_3D":
+            area.tag_redraw()
+
+
+def building() -> bool:
+    """Whether a Build network is running (training in its modal operator)."""
+    return PROGRESS["factor"] is not None
 
 
 def _finish_build(op, context, plan: dict) -> set[str]:
-    """Build the scene from a plan; report and summarise. Shared by every operator."""
+    """Build the plan in the add-on's own scene and show it; report and summarise. Shared by every operator.
+
+    Any failure is reported in one line; the previous network (and the user's scene) stay as they were.
+    """
     wm = context.window_manager
     wm.progress_begin(0, 100)
+    made = None
     try:
-        res = nna_scene.build_network(plan, context.scene, progress=lambda f, t: wm.progress_update(int(100 * f)))
-    except NNCoreError as exc:
-        op.report({"ERROR"}, str(exc))
-        return {"CANCELLED"}
+        target = nna_scene.network_scene(context, create=False)
+        if target is None:
+            target = made = nna_scene.network_scene(context)
+        res = nna_scene.build_network(
+            plan, target, progress=lambda f, t: _set_progress(context, 0.9 + 0.1 * f, f"Building: {t}")
+        )
+    except Exception as exc:  # noqa: BLE001  (any failure: one line, the scene as it was)
+        if made is not None:
+            bpy.data.scenes.remove(made)
+        return report_failure(op, "Build network", exc)
     finally:
         wm.progress_end()
+        _set_progress(context, None)
+    nna_scene.show_scene(context, target)
     summary = nn_presets.describe(plan)
-    context.scene.nna.summary = summary
-    op.report({"INFO"}, f"Built {res.n_neurons} neurons and {res.n_synapses} synapses; {summary}")
+    target.nna.summary = summary
+    op.report({"INFO"}, f"Built {res.n_neurons} neurons and {res.n_synapses} synapses in scene {target.name!r}")
     return {"FINISHED"}
-
-
-def _status(context, text: str | None) -> None:
-    ws = getattr(context, "workspace", None)
-    if ws is not None:
-        ws.status_text_set(text)
 
 
 class NNA_OT_build_network(bpy.types.Operator):
@@ -56,27 +82,33 @@ class NNA_OT_build_network(bpy.types.Operator):
         return nn_presets.iter_make_plan(s)
 
     def execute(self, context):
+        if building():
+            return self._refuse_second()
         try:
             gen = self._start(context)
             plan = nn_presets.make_plan_from(gen)
-        except NNCoreError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+        except Exception as exc:  # noqa: BLE001
+            return report_failure(self, "Build network", exc)
         return _finish_build(self, context, plan)
+
+    def _refuse_second(self) -> set[str]:
+        self.report({"WARNING"}, "A build is already running: wait for it, or press Esc to cancel it")
+        return {"CANCELLED"}
 
     def invoke(self, context, event):
         if context.window is None or bpy.app.background:
             return self.execute(context)
+        if building():
+            return self._refuse_second()
         try:
             self._gen = self._start(context)
-        except NNCoreError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+        except Exception as exc:  # noqa: BLE001
+            return report_failure(self, "Build network", exc)
         wm = context.window_manager
         self._timer = wm.event_timer_add(0.01, window=context.window)
         wm.progress_begin(0, 100)
         wm.modal_handler_add(self)
-        _status(context, "Training... (Esc to cancel)")
+        _set_progress(context, 0.0, "Training")
         return {"RUNNING_MODAL"}
 
     def _stop(self, context) -> None:
@@ -85,7 +117,7 @@ class NNA_OT_build_network(bpy.types.Operator):
             wm.event_timer_remove(self._timer)
             self._timer = None
         wm.progress_end()
-        _status(context, None)
+        _set_progress(context, None)
 
     def modal(self, context, event):
         if event.type == "ESC":
@@ -99,15 +131,13 @@ class NNA_OT_build_network(bpy.types.Operator):
         try:
             while time.perf_counter() < t_end:
                 done = next(self._gen)
-                context.window_manager.progress_update(int(100 * done / max(self._cycles, 1)))
-                _status(context, f"Training: cycle {done:,} of {self._cycles:,} (Esc to cancel)")
+            _set_progress(context, 0.9 * done / max(self._cycles, 1), f"Training: cycle {done:,} of {self._cycles:,}")
         except StopIteration as stop:
             self._stop(context)
             return _finish_build(self, context, stop.value)
-        except NNCoreError as exc:
+        except Exception as exc:  # noqa: BLE001
             self._stop(context)
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+            return report_failure(self, "Build network", exc)
         return {"RUNNING_MODAL"}
 
 
@@ -122,12 +152,14 @@ class NNA_OT_load_plan(bpy.types.Operator, ImportHelper):
     filter_glob: StringProperty(default="*.json", options={"HIDDEN"})
 
     def execute(self, context):
+        if building():
+            self.report({"WARNING"}, "A build is already running: wait for it, or press Esc to cancel it")
+            return {"CANCELLED"}
         try:
             plan = plan_io.load(bpy.path.abspath(self.filepath))
             nna_scene.check_size(plan["network"]["layers"])
-        except NNCoreError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+        except Exception as exc:  # noqa: BLE001
+            return report_failure(self, "Load plan", exc)
         return _finish_build(self, context, plan)
 
 

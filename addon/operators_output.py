@@ -1,23 +1,53 @@
-"""Render video, render stills, export glTF: thin operators over render.py and export_gltf.py."""
+"""Render video, render stills, export glTF: thin operators over render.py and export_gltf.py.
+
+They work on the scene that holds the network (the window's, else the add-on's own "NN Animator"
+scene), check the output path before changing anything, and report one line: what was written
+(verified) or why not.
+"""
 
 from __future__ import annotations
 
 import os
+import traceback
 
 import bpy
 from bpy.props import EnumProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper
 
+from ..nncore import outputs
 from ..nncore.errors import NNCoreError
-
-QUALITY_ITEMS = [
-    ("preview", "Preview", "640x360, fast"),
-    ("final", "Final", "1280x720, more samples"),
-]
+from . import scene as nna_scene
+from .properties import QUALITY_ITEMS, SHAPE_ITEMS
 
 
-def _has_network(context) -> bool:
-    return bool(context.scene.get("nna_build_id"))
+def one_line(exc: BaseException) -> str:
+    """An exception as one line for a report: our own errors as they are, others with their type."""
+    if isinstance(exc, NNCoreError):
+        return outputs.printable(exc, 300)
+    first = (str(exc).strip().splitlines() or [""])[0].removeprefix("Error: ")
+    return outputs.printable(f"{type(exc).__name__}: {first}" if first else type(exc).__name__, 300)
+
+
+def report_failure(op, what: str, exc: BaseException) -> set[str]:
+    """Report ``exc`` in one line (a full traceback goes to the console for bug reports)."""
+    if not isinstance(exc, NNCoreError):
+        traceback.print_exc()
+        op.report({"ERROR"}, f"{what} failed: {one_line(exc)}")
+    else:
+        op.report({"ERROR"}, one_line(exc))
+    return {"CANCELLED"}
+
+
+def _network(context):
+    return nna_scene.find_built_scene(context)
+
+
+def _render_settings(op, context, sc) -> tuple[str, str]:
+    """The quality and frame shape to render at: the operator's if set, else the panel's."""
+    pg = context.scene.nna
+    quality = op.quality if op.properties.is_property_set("quality") else pg.quality
+    shape = op.shape if op.properties.is_property_set("shape") else pg.frame_shape
+    return quality, shape
 
 
 class NNA_OT_render_video(bpy.types.Operator, ExportHelper):
@@ -28,27 +58,53 @@ class NNA_OT_render_video(bpy.types.Operator, ExportHelper):
     filename_ext = ".mp4"
     filter_glob: StringProperty(default="*.mp4", options={"HIDDEN"})
     quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="preview")
+    shape: EnumProperty(name="Frame", items=SHAPE_ITEMS, default="16:9")
+
+    _job = None
+    _timer = None
 
     @classmethod
     def poll(cls, context):
-        return _has_network(context)
+        return _network(context) is not None
 
     def execute(self, context):
         from . import render
 
-        path = bpy.path.abspath(self.filepath)
+        sc = _network(context)
+        quality, shape = _render_settings(self, context, sc)
+        interactive = context.window is not None and not bpy.app.background
         try:
-            render.configure(context.scene, self.quality)
-            if context.window is not None and not bpy.app.background:
-                # Blender's own animation render: its progress, its Esc, the UI stays alive
-                render.prepare_video_output(context.scene, path)
-                bpy.ops.render.render("INVOKE_DEFAULT", animation=True)
-                return {"FINISHED"}
-            render.render_video(context.scene, path)
-        except NNCoreError as exc:
-            self.report({"ERROR"}, str(exc))
+            path = render.video_path(self.filepath)  # checked before any setting changes
+            render.configure(sc, quality, shape=shape)
+            if interactive:
+                nna_scene.show_scene(context, sc)
+                job = render.InteractiveVideo(sc, path)
+                job.start()
+                self._job = job
+                wm = context.window_manager
+                self._timer = wm.event_timer_add(0.25, window=context.window)
+                wm.modal_handler_add(self)
+                return {"RUNNING_MODAL"}
+            render.render_video(sc, path)
+        except Exception as exc:  # noqa: BLE001
+            return report_failure(self, "Render video", exc)
+        self.report({"INFO"}, f"Wrote {outputs.printable(path, 200)}")
+        return {"FINISHED"}
+
+    def modal(self, context, event):
+        job = self._job
+        if event.type != "TIMER" or job.state == "running":
+            return {"PASS_THROUGH"}
+        context.window_manager.event_timer_remove(self._timer)
+        self._timer = None
+        try:
+            path = job.finish()
+        except Exception as exc:  # noqa: BLE001
+            return report_failure(self, "Render video", exc)
+        if job.state != "complete":
+            self.report({"WARNING"}, "Render cancelled; no video written")
             return {"CANCELLED"}
-        self.report({"INFO"}, f"Wrote {path}")
+        self.report({"INFO"}, f"Wrote {outputs.printable(path, 200)} ({job.n} frames)")
         return {"FINISHED"}
 
 
@@ -59,10 +115,11 @@ class NNA_OT_render_stills(bpy.types.Operator):
     bl_label = "Render stills"
     directory: StringProperty(subtype="DIR_PATH")
     quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="final")
+    shape: EnumProperty(name="Frame", items=SHAPE_ITEMS, default="16:9")
 
     @classmethod
     def poll(cls, context):
-        return _has_network(context)
+        return _network(context) is not None
 
     def invoke(self, context, event):
         context.window_manager.fileselect_add(self)
@@ -71,20 +128,21 @@ class NNA_OT_render_stills(bpy.types.Operator):
     def execute(self, context):
         from . import render
 
-        folder = bpy.path.abspath(self.directory) or os.getcwd()
+        sc = _network(context)
+        quality, shape = _render_settings(self, context, sc)
         wm = context.window_manager
         wm.progress_begin(0, 3)
         try:
-            render.configure(context.scene, self.quality)
+            folder = outputs.check_folder(bpy.path.abspath(self.directory) or os.getcwd(), "stills")
+            render.configure(sc, quality, shape=shape)
             paths = render.render_stills(
-                context.scene, folder, prefix=_prefix(context), progress=lambda i, n, eta: wm.progress_update(i)
+                sc, folder, prefix=sc.nna.built_preset or "network", progress=lambda i, n, eta: wm.progress_update(i)
             )
-        except NNCoreError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+        except Exception as exc:  # noqa: BLE001
+            return report_failure(self, "Render stills", exc)
         finally:
             wm.progress_end()
-        self.report({"INFO"}, f"Wrote {len(paths)} stills to {folder}")
+        self.report({"INFO"}, f"Wrote {len(paths)} stills to {outputs.printable(folder, 200)}")
         return {"FINISHED"}
 
 
@@ -98,31 +156,23 @@ class NNA_OT_export_gltf(bpy.types.Operator, ExportHelper):
 
     @classmethod
     def poll(cls, context):
-        return _has_network(context)
+        return _network(context) is not None
 
     def execute(self, context):
         from . import export_gltf
 
-        path = bpy.path.abspath(self.filepath)
         wm = context.window_manager
         wm.progress_begin(0, 100)
         try:
-            export_gltf.export_glb(context.scene, path, progress=lambda f, text: wm.progress_update(int(100 * f)))
-        except NNCoreError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+            path = export_gltf.export_glb(
+                _network(context), self.filepath, progress=lambda f, text: wm.progress_update(int(100 * f))
+            )
+        except Exception as exc:  # noqa: BLE001
+            return report_failure(self, "Export glTF", exc)
         finally:
             wm.progress_end()
-        self.report({"INFO"}, f"Wrote {path}")
+        self.report({"INFO"}, f"Wrote {outputs.printable(path, 200)}")
         return {"FINISHED"}
-
-
-def _prefix(context) -> str:
-    coll = next(
-        (c for c in context.scene.collection.children if c.get("nna_build") == context.scene.get("nna_build_id")), None
-    )
-    name = coll.name if coll else ""
-    return name[name.find("(") + 1 : name.find(")")] if "(" in name else "network"
 
 
 CLASSES = (NNA_OT_render_video, NNA_OT_render_stills, NNA_OT_export_gltf)

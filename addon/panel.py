@@ -24,6 +24,9 @@ class NNA_PT_main(_Sidebar, bpy.types.Panel):
     bl_label = "Neural Network Animator"
 
     def draw(self, context):
+        from . import operators
+        from .scene import find_built_scene
+
         pg = context.scene.nna
         layout = self.split_layout()
         row = layout.row(align=True)
@@ -31,27 +34,49 @@ class NNA_PT_main(_Sidebar, bpy.types.Panel):
         row.operator("nna.load_preset", text="", icon="LOOP_BACK")
         if pg.preset == "csv":
             layout.prop(pg, "csv_path")
-        col = layout.column(heading="Network")
+        layout.label(text="Network", icon="OUTLINER_DATA_LIGHTPROBE")
+        col = layout.column()
         col.prop(pg, "layers")
         col.prop(pg, "activation")
         col.prop(pg, "bias")
-        col = layout.column(heading="Training")
+        layout.label(text="Training", icon="MOD_TIME")
+        col = layout.column()
         col.prop(pg, "learning_rate")
         col.prop(pg, "cycles")
         col.prop(pg, "batch")
         col.prop(pg, "seed")
         col.prop(pg, "show")
         col.prop(pg, "query")
-        layout.operator("nna.build_network", icon="PLAY")
+        if operators.building():
+            layout.progress(factor=operators.PROGRESS["factor"], type="BAR", text=operators.PROGRESS["text"])
+            layout.label(text="Esc cancels the training", icon="INFO")
+        else:
+            layout.operator("nna.build_network", icon="PLAY")
         layout.operator("nna.load_plan", icon="FILEBROWSER")
-        if pg.summary:
+        built = find_built_scene(context)
+        if built is not None and built.nna.summary:
             box = layout.box()
-            for part in pg.summary.split("; "):
-                box.label(text=part)
+            box.use_property_split = False
+            if built != context.scene:
+                box.label(text=f"Network in scene {built.name!r}", icon="SCENE_DATA")
+            for part in built.nna.summary.split("; "):
+                for line in _wrap(part, max(16, int(context.region.width / 7.5) if context.region else 40)):
+                    box.label(text=line)
+        layout.label(text="Output", icon="OUTPUT")
+        col = layout.column()
+        col.prop(pg, "quality")
+        col.prop(pg, "frame_shape")
         col = layout.column(align=True)
         col.operator("nna.render_video", icon="RENDER_ANIMATION")
         col.operator("nna.render_stills", icon="RENDER_STILL")
         col.operator("nna.export_gltf", icon="EXPORT")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken at spaces (labels do not wrap)."""
+    import textwrap
+
+    return textwrap.wrap(text, width=width, break_long_words=True) or [""]
 
 
 class NNA_PT_timing(_Sidebar, bpy.types.Panel):

@@ -46,6 +46,32 @@ def _on_preset(self, context) -> None:
     load_preset(self, self.preset)
 
 
+#: Frame shapes offered in the panel and on the command line (render.SHAPES holds the sizes).
+SHAPE_ITEMS = [
+    ("16:9", "16:9 landscape", "Video: 640x360 preview, 1280x720 final"),
+    ("1:1", "1:1 square", "Square posts: 360x360 preview, 720x720 final"),
+    ("9:16", "9:16 portrait", "Phones: 360x640 preview, 720x1280 final"),
+    ("4:3", "4:3 classic", "The original's 800x600 shape: 480x360 preview, 960x720 final"),
+]
+QUALITY_ITEMS = [
+    ("preview", "Preview", "Short side 360 px, 1 sample: fast"),
+    ("final", "Final", "Short side 720 px, more samples"),
+]
+
+
+class NNA_PG_retime(bpy.types.PropertyGroup):
+    """The animation's own timing, remembered while render.configure() plays it at another frame rate."""
+
+    active: BoolProperty(default=False)
+    build_id: StringProperty()
+    fps: IntProperty(default=24)
+    fps_base: FloatProperty(default=1.0)
+    frame_start: IntProperty(default=1)
+    frame_end: IntProperty(default=250)
+    map_old: IntProperty(default=100)
+    map_new: IntProperty(default=100)
+
+
 class NNA_PG_settings(bpy.types.PropertyGroup):
     preset: EnumProperty(name="Preset", items=PRESET_ITEMS, default="article", update=_on_preset)
     csv_path: StringProperty(name="CSV file", subtype="FILE_PATH", description="Input columns then target columns")
@@ -64,8 +90,19 @@ class NNA_PG_settings(bpy.types.PropertyGroup):
     )
     hold_seconds: FloatProperty(name="Hold", default=Timing.hold_seconds, min=0, max=60, unit="TIME_ABSOLUTE")
     query: StringProperty(name="New situation", default="1,1,0", description="Inputs the trained network considers")
-    # after a build
+    # rendering (the panel's choice; render.configure applies it to the network's scene)
+    quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="preview")
+    frame_shape: EnumProperty(name="Frame", items=SHAPE_ITEMS, default="16:9")
+    # the build's state, written by scene.build_network and render.configure only
     summary: StringProperty(name="Summary", default="")
+    is_network_scene: BoolProperty(default=False, description="This scene was made by the add-on for its network")
+    build_id: StringProperty(default="", description="Id of the network built in this scene")
+    built_preset: StringProperty(default="", description="The preset (or plan) the network was built from")
+    still_before: IntProperty(default=0)
+    still_after: IntProperty(default=0)
+    still_new_situation: IntProperty(default=0)
+    render_quality: StringProperty(default="", description="The quality render.configure last set")
+    retime: PointerProperty(type=NNA_PG_retime)
 
 
 def settings_from(pg: NNA_PG_settings) -> nn_presets.Settings:
@@ -92,7 +129,7 @@ def settings_from(pg: NNA_PG_settings) -> nn_presets.Settings:
     )
 
 
-CLASSES = (NNA_PG_settings,)
+CLASSES = (NNA_PG_retime, NNA_PG_settings)
 
 
 def register_props() -> None:

@@ -6,8 +6,8 @@ The add-on's plain-Python rendering API; operators and the command line call onl
   frame rate. It is idempotent.
 - :func:`render_video` renders the scene's frame range (or part of it) to an .mp4.
 - :func:`render_stills` renders the "before", "after" and "new situation" frames to PNGs.
-- :func:`prepare_video_output` only points the output at an .mp4, for Blender's own interactive
-  animation render (the UI operator).
+- :class:`InteractiveVideo` runs Blender's own interactive animation render (the UI operator) into
+  a temporary .mp4 that is verified before it gets its name.
 
 Bad input raises :class:`~nncore.errors.NNCoreError` (one line, meant for the user) before anything
 is rendered or written. Files are written under a temporary name in the target folder and renamed
@@ -31,16 +31,15 @@ import math
 import numbers
 import os
 import signal
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from fractions import Fraction
 
 import bpy
 
+from ..nncore import outputs
 from ..nncore.errors import NNCoreError
 from . import compat
 
@@ -61,12 +60,11 @@ QUALITY: dict[str, dict] = {
 BLOOM_THRESHOLD = 0.8
 BLOOM_SIZE = 0.5
 
-#: The stills of the article, keys of scene["nna_stills"] (frames of the animation).
+#: The stills of the article (their frames of the animation: scene.nna.still_<name>).
 STILLS = ("before", "after", "new_situation")
 
-#: Scene custom properties: the quality configure() last set, and the retiming it did.
-QUALITY_KEY = "nna_quality"
-RETIME_KEY = "nna_retime"
+#: Frame shapes (width:height) with the preset's short side: 16:9 preview is 640x360, final 1280x720.
+SHAPES: dict[str, tuple[int, int]] = {"16:9": (16, 9), "1:1": (1, 1), "9:16": (9, 16), "4:3": (4, 3)}
 
 MAX_FPS = 240
 MAX_SIZE = 16384
@@ -83,10 +81,12 @@ def configure(
     resolution: tuple[int, int] | None = None,
     fps: int | None = None,
     samples: int | None = None,
+    shape: str | None = None,
 ) -> None:
     """Set the scene up for rendering at ``quality`` ("preview" or "final"); idempotent.
 
-    ``resolution`` (width, height) and ``samples`` override the preset; odd sizes are rounded up
+    ``shape`` (one of SHAPES: "16:9", "1:1", "9:16", "4:3") picks the frame's shape at the
+    preset's short side; ``resolution`` (width, height) and ``samples`` override the preset; odd sizes are rounded up
     to even ones (H.264 needs even sizes). ``fps`` changes the frame rate while keeping the
     animation's duration in seconds: Blender's time remapping (``frame_map_old``/``frame_map_new``)
     plays the keyed animation at the new rate and the frame range is scaled to match; ``fps`` equal
@@ -95,7 +95,9 @@ def configure(
     if quality not in QUALITY:
         raise NNCoreError(f"unknown render quality {quality!r}: use one of {', '.join(QUALITY)}")
     preset = QUALITY[quality]
-    width, height = _resolution(preset["resolution"] if resolution is None else resolution)
+    if resolution is None:
+        resolution = shape_size(quality, shape or "16:9")
+    width, height = _resolution(resolution)
     n_samples = _int(preset["samples"] if samples is None else samples, "samples", 1, MAX_SAMPLES)
     if fps is not None:
         fps = _int(fps, "fps", 1, MAX_FPS)
@@ -109,9 +111,23 @@ def configure(
     r.use_border = False
     r.film_transparent = False
     _colour_management(scene)
-    compat.bloom_compositor(scene, threshold=BLOOM_THRESHOLD, size=BLOOM_SIZE, quality=preset["bloom_quality"])
+    if not compat.has_foreign_compositor(scene):  # never touch a compositor the add-on did not make
+        compat.bloom_compositor(scene, threshold=BLOOM_THRESHOLD, size=BLOOM_SIZE, quality=preset["bloom_quality"])
     _retime(scene, fps)
-    scene[QUALITY_KEY] = quality
+    scene.nna.render_quality = quality
+    from .scene import frame_camera
+
+    frame_camera(scene)  # the framing follows the frame's shape
+
+
+def shape_size(quality: str, shape: str) -> tuple[int, int]:
+    """(width, height) of frame ``shape`` at ``quality``: the short side is the preset's height."""
+    if shape not in SHAPES:
+        raise NNCoreError(f"unknown frame shape {shape!r}: use one of {', '.join(SHAPES)}")
+    short = QUALITY[quality]["resolution"][1]
+    w, h = SHAPES[shape]
+    scale = short / min(w, h)
+    return _round(w * scale / 2) * 2, _round(h * scale / 2) * 2
 
 
 def _colour_management(scene: bpy.types.Scene) -> None:
@@ -133,16 +149,15 @@ def _retime_base(scene: bpy.types.Scene) -> tuple[dict, str]:
     of an earlier retiming: "valid", "none", "rebuilt" (the network was rebuilt since) or "changed"
     (someone changed the time remapping by hand). Changes nothing."""
     r = scene.render
-    rec = scene.get(RETIME_KEY)
-    rec = rec.to_dict() if hasattr(rec, "to_dict") else rec
+    rec = scene.nna.retime
     current = {"fps": r.fps, "fps_base": r.fps_base, "frame_start": scene.frame_start, "frame_end": scene.frame_end}
-    if not rec:
+    if not rec.active:
         return current, "none"
-    if rec.get("build_id") != scene.get("nna_build_id", ""):
+    if rec.build_id != scene.nna.build_id:
         return current, "rebuilt"
-    if list(rec.get("map", ())) != [r.frame_map_old, r.frame_map_new]:
+    if [rec.map_old, rec.map_new] != [r.frame_map_old, r.frame_map_new]:
         return current, "changed"
-    return rec, "valid"
+    return {k: getattr(rec, k) for k in ("fps", "fps_base", "frame_start", "frame_end")}, "valid"
 
 
 def _retime_map(scene: bpy.types.Scene, fps: int) -> tuple[int, int]:
@@ -158,14 +173,14 @@ def _retime_map(scene: bpy.types.Scene, fps: int) -> tuple[int, int]:
 def _retime(scene: bpy.types.Scene, fps: int | None) -> None:
     """Play the animation at ``fps`` with the same duration (see :func:`configure`).
 
-    The animation's own timing (rate, frame range) is remembered in scene[RETIME_KEY] with the
+    The animation's own timing (rate, frame range) is remembered in scene.nna.retime with the
     build it belongs to, so that calling this again never stretches twice; after a rebuild (which
     sets its own rate and range but knows nothing of the time remapping) the remapping is reset.
     """
     r = scene.render
     base, state = _retime_base(scene)
-    if state != "valid" and RETIME_KEY in scene:
-        del scene[RETIME_KEY]
+    if state != "valid":
+        scene.nna.retime.active = False
     if state == "rebuilt":
         r.frame_map_old = r.frame_map_new = 100
     if fps is None:
@@ -176,13 +191,15 @@ def _retime(scene: bpy.types.Scene, fps: int | None) -> None:
         r.frame_map_old = r.frame_map_new = 100
         r.fps, r.fps_base = base["fps"], base["fps_base"]
         _set_range(scene, base["frame_start"], base["frame_end"])
-        if RETIME_KEY in scene:
-            del scene[RETIME_KEY]
+        scene.nna.retime.active = False
     else:
         r.frame_map_old, r.frame_map_new = old, new
         r.fps, r.fps_base = fps, 1.0
         _set_range(scene, _round(base["frame_start"] * new / old), math.ceil(base["frame_end"] * new / old))
-        scene[RETIME_KEY] = {**base, "build_id": scene.get("nna_build_id", ""), "map": [old, new]}
+        rec = scene.nna.retime
+        for key, value in base.items():
+            setattr(rec, key, value)
+        rec.build_id, rec.map_old, rec.map_new, rec.active = scene.nna.build_id, old, new, True
     scene.frame_current = min(max(_round(anim_frame * new / old), scene.frame_start), scene.frame_end)
 
 
@@ -202,67 +219,106 @@ def render_video(
     The video is written to a temporary name next to ``path`` and renamed when complete; on any
     failure, an exception from ``progress``, or Ctrl-C, it is removed and the exception re-raised.
     """
-    final = _video_path(path)
-    folder = os.path.dirname(final)
+    final = video_path(path)
     first, last = _frame_range(scene, frames)
     _check_renderable(scene)
     _check_even_size(scene)
 
     n = last - first + 1
-    tmp = os.path.join(folder, f".nna-{uuid.uuid4().hex[:10]}.partial.mp4")
     saved = _save(scene)
     watch = _Watch(n, progress)
     try:
-        compat.set_video_output(scene)
-        crf = QUALITY.get(scene.get(QUALITY_KEY, ""), QUALITY["preview"])["video_crf"]
-        compat.set_video_quality(scene, crf)
-        scene.render.image_settings.color_mode = "RGB"
-        scene.render.filepath = tmp
-        scene.render.use_file_extension = True
-        scene.frame_step = 1
-        _set_range(scene, first, last)
-        with watch.installed():
-            _render(scene, animation=True)
-        watch.reraise()
-        if not os.path.isfile(tmp) or os.path.getsize(tmp) == 0:
-            raise NNCoreError(f"Blender wrote no video for {os.path.basename(final)}")
-        os.replace(tmp, final)
-    except BaseException:
-        _remove(tmp)
-        raise
+        with outputs.atomic_file(final, "video", verify=lambda p: outputs.verify_mp4(p, n)) as tmp:
+            _video_settings(scene, tmp)
+            _set_range(scene, first, last)
+            with watch.installed():
+                _render(scene, os.path.dirname(final), animation=True)
+            watch.reraise()
     finally:
         _restore(scene, saved)
     return final
 
 
-def prepare_video_output(scene: bpy.types.Scene, path: str | os.PathLike) -> str:
-    """Point the scene's output at ``path`` as H.264 .mp4 and return the path, for Blender's own
-    (interactive) animation render. Validated like :func:`render_video`; the settings stay set, and
-    Blender writes the file directly (no temporary name, as the render runs after this returns).
-    """
-    final = _video_path(path)
-    _check_renderable(scene)
-    _check_even_size(scene)
+def _video_settings(scene: bpy.types.Scene, tmp: str) -> None:
     compat.set_video_output(scene)
-    compat.set_video_quality(scene, QUALITY.get(scene.get(QUALITY_KEY, ""), QUALITY["preview"])["video_crf"])
+    compat.set_video_quality(scene, QUALITY.get(scene.nna.render_quality, QUALITY["preview"])["video_crf"])
     scene.render.image_settings.color_mode = "RGB"
-    scene.render.filepath = final
+    scene.render.filepath = tmp
     scene.render.use_file_extension = True
-    return final
+    scene.frame_step = 1
 
 
-def _video_path(path) -> str:
-    """The absolute .mp4 path (".mp4" added if there is no extension), its folder checked writable."""
-    final = _abspath(path)
-    ext = os.path.splitext(final)[1]
-    if not ext:
-        final += ".mp4"
-    elif ext.lower() != ".mp4":
-        raise NNCoreError(f"the video must be an .mp4 file, not {os.path.basename(final)}")
-    _check_folder(os.path.dirname(final))
-    if os.path.isdir(final):
-        raise NNCoreError(f"cannot write the video: {final} is a folder")
-    return final
+class InteractiveVideo:
+    """Blender's own (interactive) animation render into a temporary .mp4, for the UI operator.
+
+    ``start()`` checks everything, points the output at a temporary name and starts
+    ``render.render('INVOKE_DEFAULT', animation=True)``: Blender's progress, its Esc, the UI stays
+    alive. Blender then calls the render_complete / render_cancel handlers; the operator polls
+    :attr:`state` and calls :meth:`finish`, which restores the output settings and verifies the
+    file (frame count) before it gets its final name, or removes it after a cancel or a failure.
+    """
+
+    def __init__(self, scene: bpy.types.Scene, path: str | os.PathLike) -> None:
+        self.scene = scene
+        self.final = video_path(path)
+        _check_renderable(scene)
+        _check_even_size(scene)
+        self.n = scene.frame_end - scene.frame_start + 1
+        self.state = "new"  # -> running -> complete | cancelled
+        self._stack: ExitStack | None = None
+        self._saved: dict | None = None
+
+    def _on_complete(self, sc, *_args) -> None:
+        if sc == self.scene:
+            self.state = "complete"
+
+    def _on_cancel(self, sc, *_args) -> None:
+        if sc == self.scene:
+            self.state = "cancelled"
+
+    def start(self) -> None:
+        self._saved = _save(self.scene)
+        self._stack = ExitStack()
+        n = self.n
+        tmp = self._stack.enter_context(outputs.atomic_file(self.final, "video", lambda p: outputs.verify_mp4(p, n)))
+        bpy.app.handlers.render_complete.append(self._on_complete)
+        bpy.app.handlers.render_cancel.append(self._on_cancel)
+        self.state = "running"
+        try:
+            _video_settings(self.scene, tmp)
+            result = bpy.ops.render.render("INVOKE_DEFAULT", animation=True)
+            if "RUNNING_MODAL" not in result and "FINISHED" not in result:
+                raise NNCoreError("Blender did not start the render (is another render running?)")
+        except BaseException as exc:
+            self.finish(exc)
+            raise
+
+    def finish(self, error: BaseException | None = None) -> str:
+        """Restore the settings; verify and rename (after a complete render) or clean up. Returns the path."""
+        for handlers, fn in (
+            (bpy.app.handlers.render_complete, self._on_complete),
+            (bpy.app.handlers.render_cancel, self._on_cancel),
+        ):
+            while fn in handlers:
+                handlers.remove(fn)
+        if self._saved is not None:
+            _restore(self.scene, self._saved)
+            self._saved = None
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return self.final
+        if error is None and self.state != "complete":
+            error = KeyboardInterrupt()
+        if error is None:
+            stack.close()  # verifies, then renames; NNCoreError if the file is broken
+        else:
+            stack.__exit__(type(error), error, error.__traceback__)
+        return self.final
+
+
+def video_path(path) -> str:
+    """The absolute .mp4 path (".mp4" added if there is no extension), checked before any work."""
+    return outputs.check_file(_blender_path(path), "video", ext=".mp4", add_ext=True)
 
 
 class _Watch:
@@ -341,50 +397,38 @@ def render_stills(
 ) -> list[str]:
     """Render ``{prefix}_before.png``, ``{prefix}_after.png`` and ``{prefix}_new_situation.png``.
 
-    The frames are those the build recorded in scene["nna_stills"] (mapped to the scene's frame
+    The frames are those the build recorded in scene.nna.still_* (mapped to the scene's frame
     rate if configure() changed it). Returns the three paths. All three are written under
     temporary names and renamed only once all have rendered.
     """
-    stills = scene.get("nna_stills")
-    if not scene.get("nna_build_id") or stills is None:
+    if not scene.nna.build_id:
         raise NNCoreError("the scene has no network: build one before rendering stills")
-    try:
-        anim_frames = [int(stills[name]) for name in STILLS]
-    except (KeyError, TypeError, ValueError):
-        raise NNCoreError("the scene's still frames (nna_stills) are incomplete: rebuild the network") from None
-    if not isinstance(prefix, str) or not prefix or any(sep and sep in prefix for sep in (os.sep, os.altsep)):
-        raise NNCoreError(f"bad file name prefix for the stills: {prefix!r}")
-    folder = _abspath(folder)
-    _check_folder(folder)
+    anim_frames = [getattr(scene.nna, f"still_{name}") for name in STILLS]
+    folder = outputs.check_folder(_blender_path(folder), "stills")
+    prefix = outputs.safe_name(prefix)
     _check_renderable(scene)
 
     frames = [_output_frame(scene, f) for f in anim_frames]
     finals = [os.path.join(folder, f"{prefix}_{name}.png") for name in STILLS]
-    token = uuid.uuid4().hex[:10]
-    tmps = [os.path.join(folder, f".nna-{token}-{name}.partial.png") for name in STILLS]
+    for f in finals:
+        outputs.check_file(f, "stills", probe=False)
+    size = _output_size(scene)
     saved = _save(scene)
     try:
-        compat.set_image_output(scene, "PNG")
-        ims = scene.render.image_settings
-        ims.color_mode = "RGB"
-        ims.color_depth = "8"
-        ims.compression = 15
-        scene.render.use_file_extension = True
-        start = time.monotonic()
-        for i, (frame, tmp) in enumerate(zip(frames, tmps), 1):
-            scene.frame_set(frame)
-            scene.render.filepath = tmp
-            _render(scene, write_still=True)
-            if not os.path.isfile(tmp):
-                raise NNCoreError(f"Blender wrote no image for {os.path.basename(finals[i - 1])}")
-            if progress is not None:
-                progress(i, len(tmps), (time.monotonic() - start) / i * (len(tmps) - i))
-        for tmp, final in zip(tmps, finals):
-            os.replace(tmp, final)
-    except BaseException:
-        for tmp in tmps:
-            _remove(tmp)
-        raise
+        with outputs.atomic_files(finals, "stills", verify=lambda p: outputs.verify_png(p, size, "still")) as tmps:
+            compat.set_image_output(scene, "PNG")
+            ims = scene.render.image_settings
+            ims.color_mode = "RGB"
+            ims.color_depth = "8"
+            ims.compression = 15
+            scene.render.use_file_extension = True
+            start = time.monotonic()
+            for i, (frame, tmp) in enumerate(zip(frames, tmps), 1):
+                scene.frame_set(frame)
+                scene.render.filepath = tmp
+                _render(scene, folder, write_still=True)
+                if progress is not None:
+                    progress(i, len(tmps), (time.monotonic() - start) / i * (len(tmps) - i))
     finally:
         _restore(scene, saved)
     return finals
@@ -466,41 +510,22 @@ def _check_renderable(scene: bpy.types.Scene) -> None:
         raise NNCoreError("the scene has no camera to render from")
 
 
-def _abspath(path) -> str:
+def _blender_path(path) -> str:
+    """``path`` with Blender's ``//`` (relative to the .blend) resolved; other checks in nncore.outputs."""
     try:
         p = os.fspath(path)
     except TypeError:
-        raise NNCoreError(f"not a file path: {path!r}") from None
-    if not p:
-        raise NNCoreError("no output path given")
-    return os.path.abspath(os.path.expanduser(bpy.path.abspath(p)))
+        raise NNCoreError(f"not a file path: {path!r:.60}") from None
+    return bpy.path.abspath(p) if p.startswith("//") else p
 
 
-def _check_folder(folder: str) -> None:
-    """The folder exists and a file can be created in it (really tried: permissions lie for root)."""
-    if not os.path.isdir(folder):
-        raise NNCoreError(f"output folder does not exist: {folder}")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".nna-write-test-", dir=folder)
-    except OSError as exc:
-        raise NNCoreError(f"cannot write to output folder {folder}: {exc.strerror or exc}") from exc
-    os.close(fd)
-    os.remove(probe)
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-
-
-def _render(scene: bpy.types.Scene, **kwargs) -> None:
+def _render(scene: bpy.types.Scene, folder: str, **kwargs) -> None:
     try:
         result = bpy.ops.render.render(scene=scene.name, **kwargs)
     except RuntimeError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NNCoreError(f"render failed: {message.removeprefix('Error: ')}") from exc
+        hint = outputs.no_space_hint(folder)
+        raise NNCoreError(f"render failed: {outputs.printable(message.removeprefix('Error: '))}{hint}") from exc
     if "FINISHED" not in result:
         raise NNCoreError("render was cancelled")
 

@@ -1,7 +1,13 @@
 """Build the animated network from a keyframe plan: the add-on's plain-Python API.
 
-``build_network(plan, scene)`` validates the plan, removes the scene's previous network and
-creates a new one in its own collection; operators and the command line call only this.
+``build_network(plan, scene)`` validates the plan and builds a new network in its own collection;
+only when the new one is complete is the scene's previous network removed (a failure removes what
+the new build made and puts the scene's camera, world and timing back). Operators and the command
+line call only this.
+
+The operators build into the add-on's own scene (:func:`network_scene`, "NN Animator"), never into
+the user's: the user's objects (the startup Cube, Light, Camera), render settings and compositor
+stay as they are, and renders show only the network.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import numpy as np
 from ..nncore import plan as plan_io
 from ..nncore.errors import NNCoreError
 from . import compat, keys, look, materials
-from .buildctx import TAG, BuildContext
+from .buildctx import NEURON, ROLE, SYNAPSE, TAG, BuildContext
 
 #: Largest network built interactively: each neuron and synapse is an animated object.
 MAX_NEURONS = 600
@@ -27,6 +33,13 @@ MAX_SYNAPSES = 12_000
 MAX_LABELLED_LAYER = 16
 
 COLLECTION_PREFIX = "Neural Network"
+#: The scene the operators build into (made on the first build, reused afterwards).
+SCENE_NAME = "NN Animator"
+#: Custom properties of the network's camera: the world-space box (lo, hi) the framing must show,
+#: the camera's tilt, and where :func:`frame_camera` last put it (so a camera the user moved is left alone).
+FRAME_BOX = "nna_frame_box"
+FRAME_TILT = "nna_frame_tilt"
+FRAMED_AT = "nna_framed_at"
 
 #: ID collections of bpy.data that a build may create datablocks in.
 _DATA = (
@@ -135,9 +148,11 @@ def build_network(
     progress: Callable[[float, str], None] | None = None,
     labels: bool = True,
 ) -> BuildResult:
-    """Replace the scene's network with one built from ``plan`` (validated first).
+    """Build the network of ``plan`` (validated first) in ``scene``; replace its previous network.
 
-    Bad input raises :class:`~nncore.errors.NNCoreError` before the scene is touched.
+    Bad input raises :class:`~nncore.errors.NNCoreError` before the scene is touched. Any failure
+    while building (any exception) removes what this build made and restores the scene's camera,
+    world, frame range and rate: the previous network is still there.
     """
     plan_io.validate(plan)
     layers = plan["network"]["layers"]
@@ -145,9 +160,9 @@ def build_network(
     scene = scene or bpy.context.scene
     report = progress or (lambda f, t: None)
 
-    old = scene.get("nna_build_id", "")
+    old = scene.nna.build_id
+    saved = _save_scene_state(scene)
     build_id = uuid.uuid4().hex[:12]
-    remove_build(old)
     coll = bpy.data.collections.new(f"{COLLECTION_PREFIX} ({plan.get('preset') or 'plan'})")
     ctx = BuildContext(build_id, coll)
     ctx.tag(coll)
@@ -156,10 +171,86 @@ def build_network(
         result = _build(ctx, plan, scene, report, labels)
     except BaseException:
         remove_build(build_id)
-        scene["nna_build_id"] = ""
+        _restore_scene_state(scene, saved)
         raise
-    scene["nna_build_id"] = build_id
+    remove_build(old)
+    st = plan["states"]
+    pg = scene.nna
+    pg.build_id = build_id
+    pg.built_preset = str(plan.get("preset") or "")
+    # the three stills of the original: idle before and after training, and the new situation
+    pg.still_before = st["before"]["frame_end"]
+    pg.still_after = st["after"]["frame_end"]
+    pg.still_new_situation = st["query"]["frame_end"]
+    pg.render_quality = ""
+    pg.retime.active = False
     return result
+
+
+_SCENE_STATE = ("camera", "world", "frame_start", "frame_end", "frame_current")
+_RENDER_STATE = ("fps", "fps_base", "frame_map_old", "frame_map_new")
+
+
+def _save_scene_state(scene: bpy.types.Scene) -> dict:
+    return {
+        "scene": [(a, getattr(scene, a)) for a in _SCENE_STATE],
+        "render": [(a, getattr(scene.render, a)) for a in _RENDER_STATE],
+    }
+
+
+def _restore_scene_state(scene: bpy.types.Scene, saved: dict) -> None:
+    for attr, value in saved["render"]:
+        setattr(scene.render, attr, value)
+    values = dict(saved["scene"])
+    scene.camera, scene.world = values["camera"], values["world"]
+    if values["frame_start"] > scene.frame_end:  # an order Blender's start <= end clamping cannot spoil
+        scene.frame_end, scene.frame_start = values["frame_end"], values["frame_start"]
+    else:
+        scene.frame_start, scene.frame_end = values["frame_start"], values["frame_end"]
+    scene.frame_set(values["frame_current"])
+
+
+def network_scene(context=None, create: bool = True) -> bpy.types.Scene | None:
+    """The add-on's own scene: the window's scene if it is one, else the newest one made before,
+    else (``create``) a new, empty scene named "NN Animator" (not yet shown; see :func:`show_scene`)."""
+    context = context or bpy.context
+    if context.scene is not None and context.scene.nna.is_network_scene:
+        return context.scene
+    ours = [sc for sc in bpy.data.scenes if sc.nna.is_network_scene]
+    if ours:
+        return ours[-1]
+    if not create:
+        return None
+    sc = bpy.data.scenes.new(SCENE_NAME)
+    sc.nna.is_network_scene = True
+    # the panel's settings travel with the user to the new scene
+    for prop in context.scene.nna.bl_rna.properties:
+        key = prop.identifier
+        if key in _CARRIED:
+            setattr(sc.nna, key, getattr(context.scene.nna, key))
+    return sc
+
+
+#: Panel settings copied from the user's scene into the network's scene when it is made.
+_CARRIED = (
+    "preset", "csv_path", "layers", "activation", "bias", "learning_rate", "cycles", "batch", "seed", "show",
+    "fps", "forward_seconds", "backward_seconds", "hold_seconds", "query", "quality", "frame_shape",
+)  # fmt: skip
+
+
+def find_built_scene(context=None) -> bpy.types.Scene | None:
+    """The scene holding a network: the window's, else the add-on's own (None if there is none)."""
+    context = context or bpy.context
+    if context.scene is not None and context.scene.nna.build_id:
+        return context.scene
+    return next((sc for sc in reversed(bpy.data.scenes) if sc.nna.is_network_scene and sc.nna.build_id), None)
+
+
+def show_scene(context, scene: bpy.types.Scene) -> None:
+    """Make ``scene`` the window's scene (the user's own scene stays in the file, untouched)."""
+    win = getattr(context, "window", None)
+    if win is not None and win.scene != scene:
+        win.scene = scene
 
 
 def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildResult:
@@ -183,7 +274,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
             ob = ctx.link(bpy.data.objects.new(f"NNA Neuron {k}.{i:03d}", sphere))
             ob.location = pos[k][i]
             ob.scale = (look.NEURON_RADIUS,) * 3
-            ob["nna_role"] = "neuron"
+            ob[ROLE] = NEURON
             ob["nna_layer"] = k
             ob["nna_index"] = i
             ob[materials.ACTIVITY] = 0.0
@@ -195,6 +286,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
     sides = 8 if sum(a * b for a, b in zip(layers[:-1], layers[1:])) > 500 else 12
     cyl = _cylinder_mesh(ctx, sides)
     cyl.materials.append(materials.synapse_material(ctx))
+    inhibit = materials.synapse_inhibit_material(ctx)
     n_syn = 0
     channels = [("scale", 0), ("scale", 1)] + [
         (f'["{p}"]', 0)
@@ -210,6 +302,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
         # key rows per channel, prepared in bulk: (n_synapses, 2K) interleaved frame/value
         w = _track(group["weight"])
         radius = look.synapse_radius(w[1], r_scale)
+        trained = w[1][-1]
         per_item = [
             (w[0], radius, w[2]),
             (w[0], radius, w[2]),
@@ -226,7 +319,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
             ob.location = start[s]
             ob.rotation_euler = (0.0, pitch[s], yaw[s])
             ob.scale = (radius[0, s], radius[0, s], length[s])
-            ob["nna_role"] = "synapse"
+            ob[ROLE] = SYNAPSE
             ob["nna_layer"] = k
             ob["nna_index"] = s
             ob["nna_source"] = i
@@ -234,6 +327,9 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
             for _path, _ in channels[2:]:
                 ob[_path[2:-2]] = 0.0
             n_keys += _keyed(ctx, ob, channels, rows, s)
+            if trained[s] < 0:  # Solid shading shows the trained sign (see materials.synapse_inhibit_material)
+                ob.material_slots[0].link = "OBJECT"
+                ob.material_slots[0].material = inhibit
             n_syn += 1
         report(0.2 + 0.6 * (k + 1) / n_seg, f"synapses of layer {k + 1}")
 
@@ -250,13 +346,6 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
     scene.render.fps = tm["fps"]
     scene.render.fps_base = 1.0
     scene.render.frame_map_old = scene.render.frame_map_new = 100  # no time remapping (render.configure)
-    st = plan["states"]
-    # the three stills of the original: idle before and after training, and the new situation
-    scene["nna_stills"] = {
-        "before": st["before"]["frame_end"],
-        "after": st["after"]["frame_end"],
-        "new_situation": st["query"]["frame_end"],
-    }
     scene.frame_set(tm["frame_start"])
     report(1.0, "done")
     return BuildResult(ctx.collection, ctx.build_id, len(neurons), n_syn, n_keys, tm["frame_end"])
@@ -311,16 +400,44 @@ def frame_points(pts: np.ndarray, tilt: float, cam_data, aspect: float, margin: 
     return tuple(eye), (math.pi / 2 - tilt, 0.0, 0.0)
 
 
+def _aspect(scene: bpy.types.Scene) -> float:
+    r = scene.render
+    return (r.resolution_x * r.pixel_aspect_x) / max(1.0, r.resolution_y * r.pixel_aspect_y)
+
+
+def frame_camera(scene: bpy.types.Scene) -> bool:
+    """Fit the network's camera to the scene's current frame shape (any aspect: 16:9, 1:1, 9:16...).
+
+    Everything the build recorded in the camera's FRAME_BOX (neurons, labels, HUD, loss curve) is
+    kept inside the frame with a margin. A camera the user moved or did not come from a build is
+    left alone; returns whether the camera was (re)framed.
+    """
+    cam = scene.camera
+    if cam is None or FRAME_BOX not in cam or cam.type != "CAMERA":
+        return False
+    at = cam.get(FRAMED_AT)
+    if at is not None and any(abs(a - b) > 1e-4 for a, b in zip(at, (*cam.location, *cam.rotation_euler))):
+        return False  # moved by the user since
+    box = np.asarray(cam[FRAME_BOX], dtype=np.float64).reshape(2, 3)
+    corners = np.array([[box[i, 0], box[j, 1], box[k, 2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    cam.data.sensor_fit = "AUTO"
+    cam.location, cam.rotation_euler = frame_points(corners, float(cam[FRAME_TILT]), cam.data, _aspect(scene))
+    cam[FRAMED_AT] = [*cam.location, *cam.rotation_euler]
+    return True
+
+
 def _camera_and_world(ctx: BuildContext, scene, extent, steps: list) -> None:
     lo, hi = extent
     # include everything in the collection (labels, HUD, loss curve) in the framing, as shown
     # during training (the HUD's longest text)
     pts = [lo, hi]
-    others = [ob for ob in ctx.collection.objects if ob.get("nna_role") not in ("neuron", "synapse")]
+    others = [ob for ob in ctx.collection.objects if ob.get(ROLE) not in (NEURON, SYNAPSE)]
     if others:
         if steps:
             scene.frame_set(steps[0]["frame_start"])
-        depsgraph = bpy.context.evaluated_depsgraph_get()
+        # the scene's own depsgraph: the scene need not be the window's (the operators build in their own)
+        depsgraph = scene.view_layers[0].depsgraph
+        depsgraph.update()
         for ob in others:
             ev = ob.evaluated_get(depsgraph)
             pts.extend(np.asarray(ev.matrix_world @ mathutils.Vector(c)) for c in ev.bound_box)
@@ -331,10 +448,10 @@ def _camera_and_world(ctx: BuildContext, scene, extent, steps: list) -> None:
     cam_data.clip_end = 1000
     cam = ctx.link(bpy.data.objects.new("NNA Camera", cam_data))
     tilt = math.radians(24 if np.ptp(pts[:, 1]) > 1.0 else 6)
-    cam.location, cam.rotation_euler = frame_points(
-        pts, tilt, cam_data, scene.render.resolution_x / max(1, scene.render.resolution_y)
-    )
+    cam[FRAME_BOX] = [float(v) for v in (*pts.min(axis=0), *pts.max(axis=0))]
+    cam[FRAME_TILT] = tilt
     scene.camera = cam
+    frame_camera(scene)
 
     world = ctx.tag(bpy.data.worlds.new("NNA Dark"))
     bg = compat.ensure_node_tree(world).nodes.get("Background")

@@ -97,7 +97,9 @@ def _probe_writable(folder: str, what: str) -> None:
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
-        raise NNCoreError(f"{what}: cannot write in {printable(folder)} ({exc.strerror})") from None
+        raise NNCoreError(
+            f"{what}: cannot write in {printable(folder)}: the folder is not writable ({exc.strerror})"
+        ) from None
     os.close(fd)
     os.unlink(probe)
 

@@ -18,7 +18,7 @@ def snapshot(bpy) -> dict:
         "frames": (sc.frame_start, sc.frame_end, sc.render.fps),
         "camera": sc.camera.name if sc.camera else None,
         "world": sc.world.name if sc.world else None,
-        "build": sc.get("nna_build_id"),
+        "build": sc.nna.build_id,
     }
 
 

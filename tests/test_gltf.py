@@ -284,8 +284,10 @@ def test_scene_unchanged(exported):
     before, after = exported["before"], exported["after"]
     assert after["counts"] == before["counts"]
     assert after == before
-    assert exported["synapse_materials"] == {"NNA Synapse"}  # still the one shared material
-    assert all(link == "DATA" for name, ob in after["objects"].items() for link, _ in ob[0] if "NNA" in name)
+    assert exported["synapse_materials"] == {"NNA Synapse", "NNA Synapse inhibit"}  # the build's own, restored
+    # slots as the build set them: the mesh's material, or the inhibit copy linked to the object (Solid colours)
+    links = {(link, mat) for name, ob in after["objects"].items() for link, mat in ob[0] if "NNA" in name}
+    assert links <= {("DATA", "NNA Neuron"), ("DATA", "NNA Synapse"), ("OBJECT", "NNA Synapse inhibit")}, links
 
 
 # --- bad input -----------------------------------------------------------------------------------

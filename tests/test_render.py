@@ -375,7 +375,7 @@ def test_lit_neuron_is_brighter_than_an_idle_one(bpy_env, scene, render, tmp_pat
     still = render.render_stills(scene, tmp_path, prefix="t")[2]
     px = load_pixels(bpy, still)
     h, w, _ = px.shape
-    scene.frame_set(scene["nna_stills"]["new_situation"])
+    scene.frame_set(scene.nna.still_new_situation)
 
     def brightness(ob) -> float:
         c = world_to_camera_view(scene, scene.camera, ob.matrix_world.translation)
