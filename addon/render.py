@@ -41,7 +41,7 @@ import bpy
 
 from ..nncore import outputs
 from ..nncore.errors import NNCoreError
-from . import compat
+from . import camera, compat
 
 #: progress(frames_done, n_frames, seconds_left_estimate), called after every rendered frame.
 Progress = Callable[[int, int, float], None]
@@ -115,9 +115,7 @@ def configure(
         compat.bloom_compositor(scene, threshold=BLOOM_THRESHOLD, size=BLOOM_SIZE, quality=preset["bloom_quality"])
     _retime(scene, fps)
     scene.nna.render_quality = quality
-    from .scene import frame_camera
-
-    frame_camera(scene)  # the framing follows the frame's shape
+    camera.frame_camera(scene)  # the framing follows the frame's shape
 
 
 def shape_size(quality: str, shape: str) -> tuple[int, int]:

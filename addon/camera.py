@@ -1,0 +1,105 @@
+"""The network's camera (framed for any frame shape), its dark world and its key light."""
+
+from __future__ import annotations
+
+import math
+
+import bpy
+import mathutils
+import numpy as np
+
+from . import compat
+from .buildctx import NEURON, ROLE, SYNAPSE, BuildContext
+
+#: Custom properties of the network's camera: the world-space box (lo, hi) the framing must show,
+#: the camera's tilt, and where :func:`frame_camera` last put it (so a camera the user moved is left alone).
+FRAME_BOX = "nna_frame_box"
+FRAME_TILT = "nna_frame_tilt"
+FRAMED_AT = "nna_framed_at"
+
+
+def frame_points(pts: np.ndarray, tilt: float, cam_data, aspect: float, margin: float = 1.15):
+    """Camera location and rotation that look down by ``tilt`` along +Y and fit every point."""
+    fwd = np.array([0.0, math.cos(tilt), -math.sin(tilt)])
+    up = np.array([0.0, math.sin(tilt), math.cos(tilt)])
+    right = np.array([1.0, 0.0, 0.0])
+    # tangent of half the field of view; the sensor width spans the longer side (sensor fit AUTO)
+    half = cam_data.sensor_width / (2 * cam_data.lens) / margin
+    half_x, half_y = (half, half / aspect) if aspect >= 1 else (half * aspect, half)
+    xs, ys, zs = pts @ right, pts @ up, pts @ fwd
+    cx, cy = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
+    # distance from the camera to the plane through (cx, cy) so every point fits
+    need = np.maximum(np.abs(xs - cx) / half_x, np.abs(ys - cy) / half_y) - (zs - zs.min())
+    dist = float(need.max()) + 0.5
+    eye = cx * right + cy * up + (zs.min() - dist) * fwd
+    return tuple(eye), (math.pi / 2 - tilt, 0.0, 0.0)
+
+
+def _aspect(scene: bpy.types.Scene) -> float:
+    r = scene.render
+    return (r.resolution_x * r.pixel_aspect_x) / max(1.0, r.resolution_y * r.pixel_aspect_y)
+
+
+def frame_camera(scene: bpy.types.Scene) -> bool:
+    """Fit the network's camera to the scene's current frame shape (any aspect: 16:9, 1:1, 9:16...).
+
+    Everything the build recorded in the camera's FRAME_BOX (neurons, labels, HUD, loss curve) is
+    kept inside the frame with a margin. A camera the user moved or did not come from a build is
+    left alone; returns whether the camera was (re)framed.
+    """
+    cam = scene.camera
+    if cam is None or FRAME_BOX not in cam or cam.type != "CAMERA":
+        return False
+    at = cam.get(FRAMED_AT)
+    if at is not None and any(abs(a - b) > 1e-4 for a, b in zip(at, (*cam.location, *cam.rotation_euler))):
+        return False  # moved by the user since
+    box = np.asarray(cam[FRAME_BOX], dtype=np.float64).reshape(2, 3)
+    corners = np.array([[box[i, 0], box[j, 1], box[k, 2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    cam.data.sensor_fit = "AUTO"
+    cam.location, cam.rotation_euler = frame_points(corners, float(cam[FRAME_TILT]), cam.data, _aspect(scene))
+    cam[FRAMED_AT] = [*cam.location, *cam.rotation_euler]
+    return True
+
+
+def camera_and_world(ctx: BuildContext, scene, extent, steps: list) -> None:
+    lo, hi = extent
+    # include everything in the collection (labels, HUD, loss curve) in the framing, as shown
+    # during training (the HUD's longest text)
+    pts = [lo, hi]
+    others = [ob for ob in ctx.collection.objects if ob.get(ROLE) not in (NEURON, SYNAPSE)]
+    if others:
+        if steps:
+            scene.frame_set(steps[0]["frame_start"])
+        # the scene's own depsgraph: the scene need not be the window's (the operators build in their own)
+        depsgraph = scene.view_layers[0].depsgraph
+        depsgraph.update()
+        for ob in others:
+            ev = ob.evaluated_get(depsgraph)
+            pts.extend(np.asarray(ev.matrix_world @ mathutils.Vector(c)) for c in ev.bound_box)
+    pts = np.array(pts)
+    cam_data = ctx.tag(bpy.data.cameras.new("NNA Camera"))
+    cam_data.lens = 50
+    cam_data.sensor_width = 36
+    cam_data.clip_end = 1000
+    cam = ctx.link(bpy.data.objects.new("NNA Camera", cam_data))
+    tilt = math.radians(24 if np.ptp(pts[:, 1]) > 1.0 else 6)
+    cam[FRAME_BOX] = [float(v) for v in (*pts.min(axis=0), *pts.max(axis=0))]
+    cam[FRAME_TILT] = tilt
+    scene.camera = cam
+    frame_camera(scene)
+
+    world = ctx.tag(bpy.data.worlds.new("NNA Dark"))
+    bg = compat.ensure_node_tree(world).nodes.get("Background")
+    if bg is not None:
+        bg.inputs["Color"].default_value = (0.004, 0.005, 0.008, 1.0)
+        bg.inputs["Strength"].default_value = 1.0
+    world.color = (0.004, 0.005, 0.008)
+    scene.world = world
+
+    light_data = ctx.tag(bpy.data.lights.new("NNA Key light", "AREA"))
+    light_data.energy = 400.0
+    light_data.size = max(4.0, float(hi[0] - lo[0]))
+    light = ctx.link(bpy.data.objects.new("NNA Key light", light_data))
+    centre = (lo + hi) / 2
+    light.location = (centre[0], lo[1] - 6.0, hi[2] + 4.0)
+    light.rotation_euler = (math.radians(50), 0.0, 0.0)
