@@ -19,7 +19,7 @@ from ..nncore import plan as plan_io
 from ..nncore.cli import Progress, add_training_options, settings_from_args
 from ..nncore.errors import NNCoreError
 from ..nncore.presets import describe, make_plan
-from . import blender_log
+from . import blender_log, web
 
 PROG = "nn_animator"
 
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--video", metavar="PATH", help="render the animation to this .mp4")
         s.add_argument("--stills", metavar="DIR", help="render before/after/new-situation PNGs into this folder")
         s.add_argument("--gltf", metavar="PATH", help="export the scene to this .glb")
+        s.add_argument("--web", metavar="DIR", help="write the animation as a web page into this folder (docs/web.md)")
         s.add_argument("--quality", choices=("preview", "final"), default="preview", help="render preset")
         s.add_argument("--resolution", metavar="WxH", help="render size, e.g. 1920x1080 (odd sizes are made even)")
         s.add_argument(
@@ -119,8 +120,9 @@ def run(args: argparse.Namespace) -> int:
         "video": outputs.check_file(args.video, "--video", ext=".mp4", add_ext=True) if args.video else None,
         "stills": outputs.check_folder(args.stills, "--stills") if args.stills else None,
         "gltf": outputs.check_file(args.gltf, "--gltf", ext=".glb", add_ext=True) if args.gltf else None,
+        "web": web.check_folder(args.web) if args.web else None,
     }
-    need = {"build": ("blend",), "render": ("video", "stills"), "export": ("gltf",)}[args.command]
+    need = {"build": ("blend",), "render": ("video", "stills"), "export": ("gltf", "web")}[args.command]
     if not any(outs[k] for k in need):
         raise NNCoreError(f"{args.command}: give {' or '.join('--' + k for k in need)}")
     resolution = parse_resolution(args.resolution) if args.resolution else None
@@ -132,6 +134,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         settings = settings_from_args(args)
         plan = make_plan(settings, progress=None if args.quiet else Progress("training", blender_log.stdout()))
+    if outs["web"]:  # from the plan alone: no scene, no Blender size limit
+        web.write_web(plan, outs["web"])
+        _log(args, f"wrote {outputs.printable(outs['web'], 300)}")
+        if not any(v for k, v in outs.items() if k != "web"):
+            return 0
     from . import scene as nna_scene
 
     nna_scene.check_size(plan["network"]["layers"])
