@@ -5,11 +5,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-done
 PYTEST := $(PY) -m pytest -p no:pytest-blender
 
-.PHONY: setup test test-core lint format bench plan demo clean
+.PHONY: setup test test-core lint format bench plan demo clean web-bundle
 
 setup: $(STAMP)
 	@bash tools/setup_egl.sh
 	@bash tools/setup_node.sh
+	@bash tools/setup_chromium.sh
 
 $(STAMP): requirements-dev.txt
 	@bash tools/setup_python.sh $(PYTHON)
@@ -49,7 +50,16 @@ demo: setup
 	mkdir -p out
 	$(PY) -m nncore train --preset article $(DEMO_TIMING) --out out/article.plan.json
 	$(PY) -m nn_animator render --plan out/article.plan.json --quality preview \
-		--blend out/article.blend --stills out --video out/article.mp4 --gltf out/article.glb
+		--blend out/article.blend --stills out --video out/article.mp4 --gltf out/article.glb --web out/web
+
+# The web page's viewer (web/src) and three.js bundled by esbuild into one classic script, vendored in
+# web/vendor with three's licence (docs/web.md). Only needed after changing web/src or three's version.
+THREE_VERSION = $(shell node -p "require('./node_modules/three/package.json').version" 2>/dev/null)
+web-bundle: setup
+	node_modules/.bin/esbuild web/src/main.js --bundle --format=iife --minify --target=es2020 \
+		--legal-comments=none --log-level=warning --outfile=web/vendor/viewer.js \
+		--banner:js="/* Neural Network Animator web viewer (GPL-3.0-or-later, web/src) with three.js $(THREE_VERSION) (MIT, LICENSE-three.txt), bundled by esbuild */"
+	cp node_modules/three/LICENSE web/vendor/LICENSE-three.txt
 
 clean:
 	rm -rf out dist .pytest_cache .ruff_cache
