@@ -54,12 +54,8 @@ demo: setup
 
 # The web page's viewer (web/src) and three.js bundled by esbuild into one classic script, vendored in
 # web/vendor with three's licence (docs/web.md). Only needed after changing web/src or three's version.
-THREE_VERSION = $(shell node -p "require('./node_modules/three/package.json').version" 2>/dev/null)
 web-bundle: setup
-	node_modules/.bin/esbuild web/src/main.js --bundle --format=iife --minify --target=es2020 \
-		--legal-comments=none --log-level=warning --outfile=web/vendor/viewer.js \
-		--banner:js="/* Neural Network Animator web viewer (GPL-3.0-or-later, web/src) with three.js $(THREE_VERSION) (MIT, LICENSE-three.txt), bundled by esbuild */"
-	cp node_modules/three/LICENSE web/vendor/LICENSE-three.txt
+	bash tools/web_bundle.sh
 
 clean:
 	rm -rf out dist .pytest_cache .ruff_cache

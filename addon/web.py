@@ -138,11 +138,14 @@ def _gathered(values: np.ndarray, n_src: int, n_dst: int) -> tuple[np.ndarray, s
     """Rows of synapse values as rows per neuron when every row only depends on the sender or the receiver."""
     k = values.shape[0]
     v = values.reshape(k, n_dst, n_src)
+    ways = []
     if np.array_equal(v, np.broadcast_to(v[:, :1, :], v.shape)):
-        return v[:, 0, :], "source"
+        ways.append((v[:, 0, :], "source"))
     if np.array_equal(v, np.broadcast_to(v[:, :, :1], v.shape)):
-        return v[:, :, 0], "target"
-    return values, None
+        ways.append((v[:, :, 0], "target"))
+    if not ways:
+        return values, None
+    return min(ways, key=lambda w: w[0].shape[1])  # the narrower, when both hold (one neuron on a side)
 
 
 def _rows(track: dict, n: int, blobs: _Blobs, synapses: tuple[int, int] | None = None) -> dict:
@@ -300,6 +303,8 @@ def check_folder(folder: object, what: str = "--web") -> str:
         outputs.check_folder(path, what)
     else:
         parent = os.path.dirname(path)
+        if os.path.exists(parent) and not os.path.isdir(parent):
+            raise NNCoreError(f"{what}: {outputs.printable(parent)} is not a folder")
         if not os.path.isdir(parent):
             raise NNCoreError(f"{what}: folder {outputs.printable(parent)} does not exist")
         outputs.check_folder(parent, what)

@@ -387,7 +387,6 @@ function fitCamera(camera, controls, D, aspect) {
   dist += 0.5;
   const eye = right.clone().multiplyScalar(cx).addScaledVector(up, cy).addScaledVector(fwd, zmin - dist);
   const target = eye.clone().addScaledVector(fwd, dist + (zmax - zmin) / 2);
-  camera.up.set(0, 0, 1);
   camera.position.copy(eye);
   camera.near = Math.max(0.01, dist / 100);
   camera.far = (dist + (zmax - zmin)) * 20;
@@ -482,6 +481,7 @@ function start() {
   const tScene = performance.now();
   const { scene, activity, groups, pos } = built;
   const camera = new PerspectiveCamera(40, 1, 0.1, 1000);
+  camera.up.set(0, 0, 1); // +Z up, as in Blender (before the controls: they read it once)
   const controls = new OrbitControls(camera, canvas);
   controls.enableDamping = false;
   controls.zoomSpeed = 1.2;
@@ -710,13 +710,14 @@ function start() {
 
   // the test and benchmark hook
   const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  // (getters defined one by one: Object.assign would copy their values once)
+  Object.defineProperties(api, {
+    frame: { get: () => frame },
+    playing: { get: () => playing },
+    level: { get: () => level },
+    ratio: { get: () => ratio },
+  });
   Object.assign(api, {
-    get frame() {
-      return frame;
-    },
-    get playing() {
-      return playing;
-    },
     info: {
       software,
       title: D.title,
@@ -779,9 +780,6 @@ function start() {
         forward: tracks.groups.map((t) => t.forward.at(f)),
         backward: tracks.groups.map((t) => t.backward.at(f)),
       };
-    },
-    get level() {
-      return level;
     },
     // play for `seconds` from frame `from` at `playSpeed`; frames drawn per second. `atLevel`:
     // draw at this level of LEVELS throughout (0: everything at full resolution; null: adaptive)
