@@ -13,7 +13,7 @@ from .data import DATASETS
 from .errors import NNCoreError
 from .limits import MAX_WORK
 from .presets import PRESETS, describe, make_plan, parse_floats, parse_ints, parse_show, settings_for
-from .timeline import Timing
+from .timeline import FITS, Timing
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +41,18 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hold-seconds", type=float, help="seconds to hold each example (default 0.25)")
     p.add_argument("--state-seconds", type=float, help="seconds for before/after/new-situation (default 2)")
     p.add_argument("--query", help="inputs of the new situation, e.g. 1,1,0")
+    p.add_argument(
+        "--duration",
+        type=float,
+        metavar="SECONDS",
+        help="make the timeline last exactly this long (to one frame), e.g. the length of your music",
+    )
+    p.add_argument(
+        "--fit",
+        choices=FITS,
+        default="pace",
+        help="how --duration is met: pace stretches every phase (default), cycles chooses how many cycles are shown",
+    )
     p.add_argument(
         "--max-work",
         type=float,
@@ -81,6 +93,8 @@ def settings_from_args(a: argparse.Namespace):
         timing=timing,
         query=parse_floats(a.query, "query") if a.query is not None else None,
         max_work=a.max_work,
+        duration=a.duration,
+        fit=a.fit,
     )
 
 

@@ -468,13 +468,14 @@ def _track(
     return frames
 
 
-def _layout(F: int, B: int, H: int, Sf: int, S: int, N: int):
-    """The documented timeline: (step starts, after start, query start, frame_end)."""
+def _layout(F: int, B: int, H: int, Sf: int, S: int, N: int, E: int = 0):
+    """The documented timeline: (step starts, after start, query start, frame_end); ``E`` extra
+    frames hold the new situation at the end (timing.end_frames, from fitting to a duration)."""
     length = F + B + H + 1
     starts = [Sf + 1 + i * length for i in range(N)]
     after = Sf + 1 + N * length
     query = after + Sf
-    return starts, after, query, query + F + Sf - 1
+    return starts, after, query, query + F + Sf - 1 + E
 
 
 def validate(plan: Any) -> None:
@@ -571,7 +572,8 @@ def validate_json(plan: Any) -> dict:
     if start != 1:
         _fail("timing.frame_start", f"must be 1, got {start}")
     end = _int(tm, "timing", "frame_end", 1, limits.MAX_FRAME)
-    starts, after_start, query_start, want_end = _layout(F, B, H, Sf, S, N)
+    E = _int(tm, "timing", "end_frames", 0, limits.MAX_FRAME) if "end_frames" in tm else 0  # optional
+    starts, after_start, query_start, want_end = _layout(F, B, H, Sf, S, N, E)
     if end != want_end:
         _fail("timing.frame_end", f"{end} does not match the timeline's layout (expected {want_end:,})")
 

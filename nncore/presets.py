@@ -14,11 +14,12 @@ from . import kernel, limits
 from .data import DATASETS, Dataset, builtin, check_fits, load_csv
 from .errors import NNCoreError
 from .network import NetworkSpec
-from .timeline import Timing, build_plan
+from .timeline import FITS, Timing, build_plan, fit_cycles, fit_pace
 from .train import (
     ARTICLE_SHOWN,
     DEFAULT_EXAMPLES_SHOWN,
     DEFAULT_SHOWN,
+    MAX_SHOWN,
     TrainConfig,
     check_query,
     iter_train,
@@ -49,6 +50,10 @@ class Settings:
     query: tuple[float, ...] | None = (1.0, 1.0, 0.0)
     #: The training budget (cycles x examples x parameters); None: limits.MAX_WORK. Not in the plan.
     max_work: float | None = None
+    #: Fit the timeline to this many seconds (None: as the timing says), by ``fit`` (timeline.FITS):
+    #: "pace" stretches every phase, "cycles" chooses how many cycles are shown.
+    duration: float | None = None
+    fit: str = "pace"
 
 
 _PRESETS = {
@@ -110,7 +115,7 @@ def _shown(s: Settings) -> list[int]:
     return list(s.show)
 
 
-def _prepare(s: Settings) -> tuple[NetworkSpec, Dataset, TrainConfig, limits.Estimate]:
+def _prepare(s: Settings) -> tuple[NetworkSpec, Dataset, TrainConfig, limits.Estimate, Settings]:
     """Everything checked before any training: settings, data, and every limit."""
     if not isinstance(s.layers, (tuple, list)):
         raise NNCoreError(f"layers: must be a list of sizes, got {s.layers!r:.40}")
@@ -124,6 +129,7 @@ def _prepare(s: Settings) -> tuple[NetworkSpec, Dataset, TrainConfig, limits.Est
             raise NNCoreError(f"{name.replace('_', ' ')}: must be a whole number, got {v!r:.40}")
     ds = load_dataset(s)
     check_fits(ds, spec.layers, spec.output_activation)
+    s = fit_duration(s, len(ds))
     shown = _shown(s)
     cfg = TrainConfig(s.learning_rate, s.cycles, s.batch, s.seed, shown, s.examples_shown)
     cfg.validate(len(ds))
@@ -141,7 +147,22 @@ def _prepare(s: Settings) -> tuple[NetworkSpec, Dataset, TrainConfig, limits.Est
         kernel=(len(ds) if s.batch == 0 else min(s.batch, len(ds))) == 1 and kernel.supports(spec),
     )
     limits.check_estimate(est, s.max_work)
-    return spec, ds, cfg, est
+    return spec, ds, cfg, est, s
+
+
+def fit_duration(s: Settings, n_examples: int) -> Settings:
+    """``s`` with its timing (and, for ``fit="cycles"``, its shown cycles) fitted so the timeline lasts
+    exactly round(duration x fps) frames (docs/plan-format.md, "Fitting to a duration")."""
+    if s.duration is None:
+        return s
+    if s.fit not in FITS:
+        raise NNCoreError(f"fit: {s.fit!r} is not one of {', '.join(FITS)}")
+    n_seg = len(s.layers) - 1
+    per_cycle = len(shown_examples(n_examples, s.examples_shown))
+    if s.fit == "pace":
+        return replace(s, timing=fit_pace(s.timing, n_seg, len(_shown(s)) * per_cycle, s.duration))
+    timing, c = fit_cycles(s.timing, n_seg, per_cycle, min(s.cycles, MAX_SHOWN), s.duration)
+    return replace(s, timing=timing, show=c)
 
 
 def check(s: Settings) -> limits.Estimate:
@@ -167,7 +188,7 @@ def iter_make_plan(s: Settings) -> Iterator[int]:
     Everything is checked (:func:`check`) when this is called, before the generator is returned:
     bad settings and broken limits raise here, not at the first ``next``.
     """
-    spec, ds, cfg, _ = _prepare(s)
+    spec, ds, cfg, _, s = _prepare(s)
     return _run(spec, ds, cfg, s)
 
 

@@ -32,6 +32,102 @@ from .errors import NNCoreError
 from .train import Record
 
 SCHEMA_VERSION = 1
+#: Blender's last frame (limits.MAX_FRAME): no timeline is longer.
+MAX_FRAMES = 1_048_574
+#: The two ways of fitting the timeline to a duration (--fit).
+FITS = ("pace", "cycles")
+_SECONDS = ("forward_seconds", "backward_seconds", "hold_seconds", "state_seconds")
+
+
+def duration_frames(duration: float, fps: int) -> int:
+    """round(duration x fps): the number of frames a timeline of ``duration`` seconds has."""
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not math.isfinite(duration):
+        raise NNCoreError(f"duration: must be a number of seconds, got {duration!r:.40}")
+    if duration <= 0:
+        raise NNCoreError(f"duration: must be positive, got {duration:g} s")
+    n = int(round(duration * fps))
+    if n > MAX_FRAMES:
+        raise NNCoreError(f"duration: {duration:g} s at {fps} fps is {n:,} frames, more than Blender's {MAX_FRAMES:,}")
+    return n
+
+
+def fit_pace(timing: Timing, n_seg: int, n_steps: int, duration: float) -> Timing:
+    """``timing`` with every phase's seconds times one factor, the largest for which the timeline is
+    not longer than round(duration x fps) frames; what the rounding leaves goes, in whole frames, to
+    the hold after each example, then to the three states, and the last 0-2 frames to
+    ``end_frames``, so the timeline lasts exactly that many frames. One line if it cannot be done."""
+    n = duration_frames(duration, timing.fps)
+    base = {k: getattr(timing, k) for k in _SECONDS}
+    top = max(base.values())
+
+    def scaled(k: float) -> Timing:
+        return Timing(timing.fps, *(min(60.0, v * k) for v in base.values()))
+
+    shortest = scaled(0.0).total_frames(n_seg, n_steps)
+    if shortest > n:
+        raise NNCoreError(
+            f"duration: {duration:g} s is too short for {n_steps:,} shown examples: they need at least "
+            f"{shortest:,} frames ({shortest / timing.fps:.2f} s at {timing.fps} fps); "
+            "show fewer cycles or use --fit cycles"
+        )
+    if top <= 0:
+        raise NNCoreError("duration: every phase lasts 0 seconds, so the pace cannot be stretched")
+    k_max = 60.0 / top
+    if scaled(k_max).total_frames(n_seg, n_steps) < n:
+        longest = scaled(k_max).total_frames(n_seg, n_steps) / timing.fps
+        raise NNCoreError(
+            f"duration: {duration:g} s is longer than {n_steps:,} shown examples can fill "
+            f"(at most {longest:,.0f} s with 60 s phases); show more cycles or use --fit cycles"
+        )
+    lo, hi = 0.0, k_max  # total(lo) <= n < ... ; total is non-decreasing in k
+    for _ in range(64):
+        mid = (lo + hi) / 2
+        if scaled(mid).total_frames(n_seg, n_steps) <= n:
+            lo = mid
+        else:
+            hi = mid
+    # the factor's rounding leaves up to a frame per phase and step: the hold after each example
+    # takes whole frames of it, then the three states, and the last 0-2 frames hold the new situation
+    F, B, H, S = scaled(lo).frame_counts(n_seg)
+    room = n - scaled(lo).total_frames(n_seg, n_steps)
+    if n_steps:
+        dh = min(room // n_steps, 60 * timing.fps - H)
+        H, room = H + dh, room - dh * n_steps
+    ds = min(room // 3, 60 * timing.fps - S)
+    S, room = S + ds, room - 3 * ds
+    fps = timing.fps
+    t = Timing(fps, F / fps, B / fps, H / fps, S / fps)
+    assert t.frame_counts(n_seg) == (F, B, H, S)
+    return Timing(fps, F / fps, B / fps, H / fps, S / fps, end_frames=n - t.total_frames(n_seg, n_steps))
+
+
+def fit_cycles(
+    timing: Timing, n_seg: int, steps_per_cycle: int, max_cycles: int, duration: float
+) -> tuple[Timing, int]:
+    """As the original did: keep the pace, choose how many cycles are shown (the most that fit in
+    round(duration x fps) frames); ``end_frames`` takes up the rest (less than one cycle's length).
+    Returns (timing, shown cycles). One line if it cannot be done."""
+    n = duration_frames(duration, timing.fps)
+    F, B, H, S = timing.frame_counts(n_seg)
+    fixed = Timing(timing.fps, *(getattr(timing, k) for k in _SECONDS))
+    per_cycle = steps_per_cycle * (F + B + H + 1)
+    room = n - fixed.total_frames(n_seg, 0)
+    if room < per_cycle:
+        need = fixed.total_frames(n_seg, steps_per_cycle)
+        raise NNCoreError(
+            f"duration: {duration:g} s is too short to show one cycle at this pace: it needs "
+            f"{need:,} frames ({need / timing.fps:.2f} s at {timing.fps} fps); use --fit pace or shorter phases"
+        )
+    c = room // per_cycle
+    if c > max_cycles:
+        longest = fixed.total_frames(n_seg, max_cycles * steps_per_cycle) / timing.fps
+        raise NNCoreError(
+            f"duration: {duration:g} s is longer than {max_cycles} shown cycles at this pace "
+            f"(at most {longest:,.1f} s); use --fit pace, longer phases or more cycles"
+        )
+    return Timing(timing.fps, *(getattr(timing, k) for k in _SECONDS), end_frames=room - c * per_cycle), int(c)
+
+
 MAX_LOSS_POINTS = 500
 PHASES = ("before", "training", "after", "query")
 DECIMALS = 6
@@ -44,6 +140,9 @@ class Timing:
     backward_seconds: float = 0.5
     hold_seconds: float = 0.25
     state_seconds: float = 2.0
+    #: Extra frames the new situation is held at the end: 0, except when the timeline was fitted to
+    #: a duration (:func:`fit_duration`), where it takes up the rounding so the length is exact.
+    end_frames: int = 0
 
     def validate(self) -> None:
         fps = self.fps
@@ -54,9 +153,17 @@ class Timing:
             ok = isinstance(v, (int, float)) and not isinstance(v, bool)
             if not (ok and math.isfinite(v) and 0 <= v <= 60):
                 raise NNCoreError(f"{name.replace('_', ' ')}: must be between 0 and 60 seconds, got {v!r:.40}")
+        e = self.end_frames
+        if isinstance(e, bool) or not isinstance(e, int) or not 0 <= e <= MAX_FRAMES:
+            raise NNCoreError(f"end frames: must be a whole number from 0 to {MAX_FRAMES:,}, got {e!r:.40}")
 
     def frames(self, seconds: float, minimum: int) -> int:
         return max(int(round(seconds * self.fps)), minimum)
+
+    def total_frames(self, n_seg: int, n_steps: int) -> int:
+        """The timeline's length in frames for ``n_steps`` shown examples (docs/plan-format.md)."""
+        F, B, H, S = self.frame_counts(n_seg)
+        return 3 * S + n_steps * (F + B + H + 1) + F + self.end_frames
 
     def frame_counts(self, n_seg: int) -> tuple[int, int, int, int]:
         """(F, B, H, Sf): frames of a forward pass, a backward pass, a hold and a still."""
@@ -218,7 +325,7 @@ def build_plan(rec: Record, timing: Timing | None = None, preset: str = "") -> d
     qa = rec.query_activations
     fb = forward_keys(frame, qa)
     text_key(frame, "query", rec.config.cycles, -1, qa[0], None, qa[-1], 0.0, float(rec.mean_error[-1]))
-    end = frame + F + S - 1
+    end = frame + F + S - 1 + timing.end_frames
     states["query"] = {"frame_start": frame, "frame_end": end, "forward_frames": fb}
     for k in range(n_seg):  # hold every group's last state to the end
         for tr in syn[k].values():
@@ -278,7 +385,8 @@ def build_plan(rec: Record, timing: Timing | None = None, preset: str = "") -> d
             **({"header": list(rec.dataset.header)} if rec.dataset.header else {}),
         },
         "timing": {
-            **asdict(timing),
+            # end_frames only in a plan fitted to a duration: plans without it read as end_frames 0
+            **{k: v for k, v in asdict(timing).items() if k != "end_frames" or v},
             "forward_frames": F,
             "backward_frames": B,
             "hold_frames": H,
