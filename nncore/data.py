@@ -69,6 +69,17 @@ def _number(cell: str) -> float | None:
         return None
 
 
+def _bad_cell(label: str, line: int, row: list[str], nums: list) -> None:
+    for col, (cell, v) in enumerate(zip(row, nums)):
+        where = f"csv: {label} line {line} column {col + 1}: {limits.clean_name(cell.strip(), 40)!r}"
+        if v is None:
+            raise NNCoreError(f"{where} is not a number")
+        if not math.isfinite(v):
+            raise NNCoreError(f"{where} is not a finite number")
+        if abs(v) > MAX_INPUT:
+            raise NNCoreError(f"{where} is too large: values must lie within +-{MAX_INPUT:,.0f}")
+
+
 def load_csv(path: str, n_inputs: int, n_outputs: int) -> Dataset:
     """Read a CSV of numbers: ``n_inputs`` input columns then ``n_outputs`` target columns.
 
@@ -126,14 +137,8 @@ def load_csv(path: str, n_inputs: int, n_outputs: int) -> Dataset:
                 raise NNCoreError(
                     f"csv: {label}: more than {limits.MAX_CSV_CELLS:,} cells (rows x columns), over the limit"
                 )
-            for col, (cell, v) in enumerate(zip(row, nums)):
-                where = f"csv: {label} line {line} column {col + 1}: {limits.clean_name(cell.strip(), 40)!r}"
-                if v is None:
-                    raise NNCoreError(f"{where} is not a number")
-                if not math.isfinite(v):
-                    raise NNCoreError(f"{where} is not a finite number")
-                if abs(v) > MAX_INPUT:
-                    raise NNCoreError(f"{where} is too large: values must lie within +-{MAX_INPUT:,.0f}")
+            if None in nums or not all(map(math.isfinite, nums)) or max(map(abs, nums)) > MAX_INPUT:
+                _bad_cell(label, line, row, nums)
             values.append(nums)
     except csv.Error as exc:
         raise NNCoreError(f"csv: {label}: {exc}") from None

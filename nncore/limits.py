@@ -52,8 +52,9 @@ FLOAT32_MAX = 3.4028234663852886e38
 MAX_PLAN_VALUES = 6_000_000
 #: Keys of one track (one F-curve per item in Blender).
 MAX_KEYS_PER_TRACK = 50_000
-#: Shown steps (shown cycles x shown examples).
-MAX_STEPS = 20_000
+#: Shown steps (shown cycles x shown examples). A weight track has 3 keys per step: 16,000 steps
+#: are 48,003 keys.
+MAX_STEPS = 16_000
 #: Layers of a network (input and output included).
 MAX_LAYERS = 32
 #: Training examples (the CSV's rows) and examples per batch.
