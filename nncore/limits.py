@@ -116,11 +116,13 @@ def estimate(
     n_shown_examples: int,
     frames: tuple[int, int, int, int],
     kernel: bool = False,
+    end_frames: int = 0,
 ) -> Estimate:
     """Upper bounds of the plan's size, its longest track, the scene's keys and the training work.
 
     ``frames`` = (F, B, H, Sf): the forward, backward, hold and state frames (timeline.Timing).
-    ``kernel``: online training of a small network runs in nncore.kernel. The frame count is
+    ``kernel``: online training of a small network runs in nncore.kernel; ``end_frames``: frames
+    the new situation is held at the end (timing.end_frames, a duration's rounding). The frame count is
     exact. Layout and key counts: docs/plan-format.md; the work: :func:`training_work`.
     """
     layers = [int(n) for n in layers]
@@ -132,7 +134,7 @@ def estimate(
     W = [a * b for a, b in zip(layers[:-1], layers[1:])]
     n_bias = sum(layers[1:]) if bias else 0
     F, B, H, Sf = frames
-    frame_end = Sf + N * (F + B + H + 1) + Sf + F + Sf
+    frame_end = Sf + N * (F + B + H + 1) + Sf + F + Sf + end_frames
     # keys per track (see timeline.build_plan): activity: S + 1 per step and the query, + 2 idle, + end
     k_act = N * (S + 1) + (S + 1) + 3
     k_weight = 3 * N + 3  # before, per step (jump, segment start, segment end), after, end

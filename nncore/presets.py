@@ -145,6 +145,7 @@ def _prepare(s: Settings) -> tuple[NetworkSpec, Dataset, TrainConfig, limits.Est
         len(shown_examples(len(ds), s.examples_shown)),
         s.timing.frame_counts(len(spec.layers) - 1),
         kernel=(len(ds) if s.batch == 0 else min(s.batch, len(ds))) == 1 and kernel.supports(spec),
+        end_frames=s.timing.end_frames,
     )
     limits.check_estimate(est, s.max_work)
     return spec, ds, cfg, est, s

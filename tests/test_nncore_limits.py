@@ -243,6 +243,8 @@ CASES = {
     "xor-fast": settings_for("xor", cycles=300, show=5, timing=Timing(fps=1, forward_seconds=0, hold_seconds=0)),
     "deep-batch": settings_for("xor", layers=(2, 5, 4, 3, 1), batch=2, cycles=200, show=(1, 2, 3, 200), bias=False),
     "slow": settings_for("or", cycles=100, show=100, timing=Timing(fps=240, forward_seconds=2, state_seconds=5)),
+    "duration-pace": settings_for("xor", cycles=300, duration=37.3),
+    "duration-cycles": settings_for("xor", cycles=300, duration=37.3, fit="cycles"),
 }
 
 
