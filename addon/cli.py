@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         )
         s.add_argument("--samples", type=int, help="Eevee samples per pixel")
         s.add_argument("--frames", metavar="A-B", help="render only frames A to B")
+        s.add_argument(
+            "--audio",
+            metavar="FILE",
+            help="soundtrack (WAV, MP3, OGG, FLAC): the timeline is fitted to its length (--fit) and it goes "
+            "into the video (AAC) and the .blend",
+        )
         s.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
@@ -129,10 +135,30 @@ def run(args: argparse.Namespace) -> int:
     frames = parse_frames(args.frames) if args.frames else None
     if args.samples is not None and not 1 <= args.samples <= 4096:
         raise NNCoreError(f"samples: must be 1..4096, got {args.samples}")
+    from . import render
+
+    audio_seconds = render.audio_seconds(args.audio) if args.audio else None
+    if audio_seconds is not None and args.duration is not None:
+        raise NNCoreError("--audio and --duration: give one (the audio's length is the duration)")
     if args.plan:
+        if args.duration is not None:
+            raise NNCoreError("--duration: a plan's length is fixed; train with --duration instead of --plan")
         plan = plan_io.load(args.plan)
+        if audio_seconds is not None:
+            tm = plan["timing"]
+            if abs(tm["frame_end"] - audio_seconds * tm["fps"]) > 1:
+                raise NNCoreError(
+                    f"--audio: the plan lasts {tm['frame_end'] / tm['fps']:.2f} s, the audio {audio_seconds:.2f} s: "
+                    "train with --audio (or --duration) to fit the timeline to it"
+                )
     else:
+        if audio_seconds is not None:
+            args.duration = audio_seconds
         settings = settings_from_args(args)
+        if any(v for k, v in outs.items() if k != "web"):
+            from . import scene as nna_scene
+
+            nna_scene.check_size(settings.layers)  # the scene's size limit, before any training
         plan = make_plan(settings, progress=None if args.quiet else Progress("training", blender_log.stdout()))
     if outs["web"]:  # from the plan alone: no scene, no Blender size limit
         web.write_web(plan, outs["web"])
@@ -170,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
         from . import render
 
         render.configure(scene, args.quality, resolution, args.fps, args.samples, shape=args.shape)
+    if args.audio:
+        render.set_soundtrack(scene, args.audio)
     if outs["blend"]:
         save_blend(outs["blend"])
         _log(args, f"wrote {outputs.printable(outs['blend'], 300)}")

@@ -179,12 +179,27 @@ def render_engine_settings(scene: bpy.types.Scene, samples: int) -> None:
         scene.world.probe_resolution = "128"
 
 
-def set_video_quality(scene: bpy.types.Scene, crf: str) -> None:
-    """Constant-quality H.264 (``crf`` one of LOW, MEDIUM, HIGH, ...), no audio."""
+def set_video_quality(scene: bpy.types.Scene, crf: str, audio: bool = False) -> None:
+    """Constant-quality H.264 (``crf`` one of LOW, MEDIUM, HIGH, ...); with ``audio`` the scene's
+    sound (its sequencer's sound strips) as 192 kb/s stereo AAC at 48 kHz, else no audio."""
     ff = scene.render.ffmpeg
     ff.constant_rate_factor = crf
     ff.ffmpeg_preset = "GOOD"
-    ff.audio_codec = "NONE"
+    ff.audio_codec = "AAC" if audio else "NONE"
+    if audio:
+        ff.audio_channels = "STEREO"
+        ff.audio_mixrate = 48000
+        ff.audio_bitrate = 192
+
+
+def sequencer_strips(scene: bpy.types.Scene, create: bool = False):
+    """The top-level strips of the scene's sequencer (5.0: ``strips``; before: ``sequences``), or None."""
+    ed = scene.sequence_editor
+    if ed is None:
+        if not create:
+            return None
+        ed = scene.sequence_editor_create()
+    return ed.strips if VERSION >= (5, 0, 0) else ed.sequences
 
 
 #: Output settings (attribute paths from the scene) that render.py changes while rendering and restores
@@ -201,6 +216,9 @@ OUTPUT_SETTINGS: tuple[tuple[str, str], ...] = (
     ("render.ffmpeg", "constant_rate_factor"),
     ("render.ffmpeg", "ffmpeg_preset"),
     ("render.ffmpeg", "audio_codec"),
+    ("render.ffmpeg", "audio_channels"),
+    ("render.ffmpeg", "audio_mixrate"),
+    ("render.ffmpeg", "audio_bitrate"),
     ("render", "filepath"),
     ("render", "use_file_extension"),
     ("", "frame_step"),

@@ -371,8 +371,11 @@ def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]
         pos += size
 
 
-def mp4_video_frames(path: str) -> int:
-    """Number of video samples (frames) in an .mp4's index; ValueError if there is no complete index."""
+def mp4_tracks(path: str) -> list[dict]:
+    """The tracks of an .mp4 from its index: ``{"kind": "vide"|"soun"|..., "seconds": ..., "samples": ...}``.
+
+    ValueError if the file has no complete index (Blender's FFmpeg writes it last: a full disk or a
+    killed render leaves an .mp4 without one, which players cannot open)."""
     with open(path, "rb") as fh:
         data = fh.read()
     top = {k: (a, b) for k, a, b in _boxes(data, 0, len(data))}
@@ -380,6 +383,7 @@ def mp4_video_frames(path: str) -> int:
         raise ValueError("no moov box: the index was never written")
     if b"mdat" not in top:
         raise ValueError("no mdat box: no frames")
+    tracks = []
     for kind, a, b in _boxes(data, *top[b"moov"]):
         if kind != b"trak":
             continue
@@ -387,26 +391,47 @@ def mp4_video_frames(path: str) -> int:
         if mdia is None:
             continue
         parts = {k: (x, y) for k, x, y in _boxes(data, *mdia)}
-        if b"hdlr" not in parts or data[parts[b"hdlr"][0] + 8 : parts[b"hdlr"][0] + 12] != b"vide":
+        if b"hdlr" not in parts or b"minf" not in parts:
             continue
+        handler = data[parts[b"hdlr"][0] + 8 : parts[b"hdlr"][0] + 12].decode("latin-1")
+        seconds = None
+        if b"mdhd" in parts:
+            m = parts[b"mdhd"][0]
+            if data[m] == 1:
+                scale, duration = struct.unpack(">IQ", data[m + 20 : m + 32])
+            else:
+                scale, duration = struct.unpack(">II", data[m + 12 : m + 20])
+            seconds = duration / scale if scale else None
         minf = {k: (x, y) for k, x, y in _boxes(data, *parts[b"minf"])}
-        stbl = {k: (x, y) for k, x, y in _boxes(data, *minf[b"stbl"])}
+        stbl = {k: (x, y) for k, x, y in _boxes(data, *minf[b"stbl"])} if b"stbl" in minf else {}
+        count = None
         if b"stsz" in stbl:
             (count,) = struct.unpack(">I", data[stbl[b"stsz"][0] + 8 : stbl[b"stsz"][0] + 12])
-            mdat_size = top[b"mdat"][1] - top[b"mdat"][0]
-            if count and mdat_size == 0:
-                raise ValueError("the frame data is empty")
-            return count
-    raise ValueError("no video track")
+        tracks.append({"kind": handler, "seconds": seconds, "samples": count})
+    if top[b"mdat"][1] - top[b"mdat"][0] == 0 and any(t["samples"] for t in tracks):
+        raise ValueError("the frame data is empty")
+    return tracks
 
 
-def verify_mp4(path: str, n_frames: int | None = None, what: str = "video") -> None:
+def mp4_video_frames(path: str) -> int:
+    """Number of video samples (frames) in an .mp4's index; ValueError if there is no complete index."""
+    video = [t for t in mp4_tracks(path) if t["kind"] == "vide" and t["samples"] is not None]
+    if not video:
+        raise ValueError("no video track")
+    return video[0]["samples"]
+
+
+def verify_mp4(path: str, n_frames: int | None = None, what: str = "video", audio: bool = False) -> None:
+    """The .mp4 has its index, ``n_frames`` video frames and (``audio``) a sound track."""
     try:
         count = mp4_video_frames(path)
+        kinds = {t["kind"] for t in mp4_tracks(path)}
     except (ValueError, KeyError, struct.error) as exc:
         raise _bad(what, path, str(exc)) from None
     if n_frames is not None and count != n_frames:
         raise _bad(what, path, f"{count} frames, expected {n_frames}")
+    if audio and "soun" not in kinds:
+        raise _bad(what, path, "no sound track")
 
 
 def verify_blend(path: str, what: str = "blend") -> None:
