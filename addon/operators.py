@@ -8,8 +8,10 @@ import bpy
 from bpy.props import StringProperty
 from bpy_extras.io_utils import ImportHelper
 
+from ..nncore import outputs
 from ..nncore import plan as plan_io
 from ..nncore import presets as nn_presets
+from ..nncore.errors import NNCoreError
 from . import scene as nna_scene
 from .operators_output import report_failure
 from .properties import settings_from
@@ -58,6 +60,14 @@ def _finish_build(op, context, plan: dict) -> set[str]:
         wm.progress_end()
         _set_progress(context, None)
     nna_scene.show_scene(context, target)
+    audio = context.scene.nna.audio_path or target.nna.audio_path
+    if audio:
+        from . import render
+
+        try:
+            render.set_soundtrack(target, bpy.path.abspath(audio))
+        except Exception as exc:  # noqa: BLE001  (the network is built; say why the sound is missing)
+            op.report({"WARNING"}, f"Built, but without the soundtrack: {outputs.printable(exc, 200)}")
     summary = nn_presets.describe(plan)
     target.nna.summary = summary
     op.report({"INFO"}, f"Built {res.n_neurons} neurons and {res.n_synapses} synapses in scene {target.name!r}")
@@ -76,7 +86,12 @@ class NNA_OT_build_network(bpy.types.Operator):
     _cycles = 0
 
     def _start(self, context):
-        s = settings_from(context.scene.nna)
+        pg = context.scene.nna
+        if pg.audio_path:
+            from . import render
+
+            render.audio_seconds(bpy.path.abspath(pg.audio_path))  # a bad soundtrack: refused before training
+        s = settings_from(pg)
         nna_scene.check_size(s.layers)
         self._cycles = s.cycles
         return nn_presets.iter_make_plan(s)
@@ -163,6 +178,28 @@ class NNA_OT_load_plan(bpy.types.Operator, ImportHelper):
         return _finish_build(self, context, plan)
 
 
+class NNA_OT_fit_to_audio(bpy.types.Operator):
+    """Set the duration to the soundtrack's length, so the next build lasts exactly as long as the music"""
+
+    bl_idname = "nna.fit_to_audio"
+    bl_label = "Fit to audio"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        from . import render
+
+        pg = context.scene.nna
+        try:
+            if not pg.audio_path:
+                raise NNCoreError("audio: choose an audio file first")
+            seconds = render.audio_seconds(bpy.path.abspath(pg.audio_path))
+        except Exception as exc:  # noqa: BLE001
+            return report_failure(self, "Fit to audio", exc)
+        pg.duration = seconds
+        self.report({"INFO"}, f"Duration {seconds:.2f} s: Build network to fit the timeline to the music")
+        return {"FINISHED"}
+
+
 class NNA_OT_load_preset(bpy.types.Operator):
     """Reset the panel's fields to the chosen preset's values"""
 
@@ -177,4 +214,4 @@ class NNA_OT_load_preset(bpy.types.Operator):
         return {"FINISHED"}
 
 
-CLASSES = (NNA_OT_build_network, NNA_OT_load_plan, NNA_OT_load_preset)
+CLASSES = (NNA_OT_build_network, NNA_OT_load_plan, NNA_OT_fit_to_audio, NNA_OT_load_preset)

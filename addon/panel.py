@@ -92,6 +92,13 @@ class NNA_PT_timing(_Sidebar, bpy.types.Panel):
         layout.prop(pg, "forward_seconds")
         layout.prop(pg, "backward_seconds")
         layout.prop(pg, "hold_seconds")
+        layout.label(text="Fit to music", icon="SOUND")
+        layout.prop(pg, "duration")
+        layout.prop(pg, "fit")
+        layout.prop(pg, "audio_path")
+        row = layout.row()
+        row.enabled = bool(pg.audio_path)
+        row.operator("nna.fit_to_audio", icon="SOUND")
 
 
 CLASSES = (NNA_PT_main, NNA_PT_timing)

@@ -90,6 +90,27 @@ class NNA_PG_settings(bpy.types.PropertyGroup):
     )
     hold_seconds: FloatProperty(name="Hold", default=Timing.hold_seconds, min=0, max=60, unit="TIME_ABSOLUTE")
     query: StringProperty(name="New situation", default="1,1,0", description="Inputs the trained network considers")
+    duration: FloatProperty(
+        name="Duration",
+        default=0.0,
+        min=0.0,
+        max=43690.0,
+        unit="TIME_ABSOLUTE",
+        description="Make the timeline last exactly this long (to one frame); 0: as the timing above says",
+    )
+    fit: EnumProperty(
+        name="Fit",
+        items=[
+            ("pace", "Pace", "Stretch every phase in proportion"),
+            ("cycles", "Cycles", "Keep the pace; show as many cycles as fit (as the 2015 video did)"),
+        ],
+        default="pace",
+    )
+    audio_path: StringProperty(
+        name="Audio",
+        subtype="FILE_PATH",
+        description="Soundtrack (WAV, MP3, OGG, FLAC): put into the network's scene, the video and the .blend",
+    )
     # rendering (the panel's choice; render.configure applies it to the network's scene)
     quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="preview")
     frame_shape: EnumProperty(name="Frame", items=SHAPE_ITEMS, default="16:9")
@@ -126,6 +147,8 @@ def settings_from(pg: NNA_PG_settings) -> nn_presets.Settings:
         show=show,
         timing=Timing(pg.fps, pg.forward_seconds, pg.backward_seconds, pg.hold_seconds, Timing.state_seconds),
         query=nn_presets.parse_floats(pg.query, "query") if pg.query.strip() else None,
+        duration=pg.duration if pg.duration > 0 else None,
+        fit=pg.fit,
     )
 
 

@@ -229,6 +229,7 @@ def network_scene(context=None, create: bool = True) -> bpy.types.Scene | None:
 _CARRIED = (
     "preset", "csv_path", "layers", "activation", "bias", "learning_rate", "cycles", "batch", "seed", "show",
     "fps", "forward_seconds", "backward_seconds", "hold_seconds", "query", "quality", "frame_shape",
+    "duration", "fit", "audio_path",
 )  # fmt: skip
 
 

@@ -87,3 +87,27 @@ def test_bad_audio_is_one_line_before_any_work(tmp_path, make, words):
     assert len(lines) == 1 and all(w in lines[0] for w in words), lines
     assert not (tmp_path / "x.blend").exists()
     assert "training" not in proc.stdout  # refused before training
+
+
+def test_the_panel_fits_to_audio_and_the_build_carries_the_track(bpy_env, tmp_path):
+    bpy = bpy_env
+    wav = sine_wav(tmp_path / "music.wav", 12.5)
+    pg = bpy.context.scene.nna
+    pg.preset = "xor"
+    pg.cycles, pg.show = 300, 3
+    pg.audio_path = str(wav)
+    assert bpy.ops.nna.fit_to_audio() == {"FINISHED"}
+    assert pg.duration == pytest.approx(12.5)
+    assert bpy.ops.nna.build_network() == {"FINISHED"}
+    net = bpy.context.scene
+    assert net.frame_end == round(12.5 * net.render.fps)
+    ed = net.sequence_editor
+    strip = (ed.strips if hasattr(ed, "strips") else ed.sequences)["NNA Soundtrack"]
+    assert strip.frame_start == 1 and abs(strip.frame_final_duration - net.frame_end) <= 1
+    pg = net.nna  # the network's scene, with the panel's settings carried over
+    assert pg.audio_path == str(wav)
+    pg.audio_path = str(tmp_path / "gone.wav")
+    with pytest.raises(RuntimeError, match="no such file"):
+        bpy.ops.nna.fit_to_audio()
+    with pytest.raises(RuntimeError, match="no such file"):
+        bpy.ops.nna.build_network()
