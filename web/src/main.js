@@ -536,6 +536,7 @@ function start() {
   let dirty = true;
   let lastTime = null;
   let entry = -1;
+  let shownFrame = null;
   let cameraMoved = false;
   let sharp = false;
   let lastDraw = 0;
@@ -560,8 +561,12 @@ function start() {
     }
     updateLoss(f);
     const shown = Math.round(f);
-    frameLabel.textContent = `frame ${shown} / ${D.frameEnd}`;
-    if (Number(scrub.value) !== shown) scrub.value = shown;
+    if (shown !== shownFrame) {
+      // (the DOM only when it changes: a page relayout costs software renderers a few ms a frame)
+      shownFrame = shown;
+      frameLabel.textContent = `frame ${shown} / ${D.frameEnd}`;
+      scrub.value = shown;
+    }
     for (const l of labels) {
       const t = activity.array[l.g].toFixed(2);
       if (t !== l.text) {
@@ -583,7 +588,15 @@ function start() {
     return [r.left + ((p.x + 1) / 2) * r.width, r.top + ((1 - p.y) / 2) * r.height];
   }
 
+  const viewKey = new Float64Array(17);
   function placeLabels() {
+    // only when the view changed
+    const e = camera.matrixWorld.elements;
+    let same = viewKey[16] === canvas.clientWidth * 10000 + canvas.clientHeight;
+    for (let i = 0; i < 16; i++) same = same && viewKey[i] === e[i];
+    if (same) return;
+    viewKey.set(e);
+    viewKey[16] = canvas.clientWidth * 10000 + canvas.clientHeight;
     const off = new Vector3(D.look.NEURON_RADIUS + 0.15, 0, 0);
     for (const l of labels) {
       const [x, y] = project(pos(l.g).add(off));
@@ -592,20 +605,41 @@ function start() {
   }
 
   // While playing the level adapts: below 24 frames a second one down (see LEVELS), above 45 one up.
-  let level = 0;
+  // a software renderer starts a big network lower (it would take seconds to get there)
+  let level = software && groups.reduce((n, g) => n + g.n, 0) > 20000 ? 4 : 0;
   let fixedLevel = null;
-  let frameMs = 0;
   let lastMotion = null;
-  let lastAdapt = 0;
+  // Frame times are averaged over at least 4 frames and 400 ms per level. A step down that did not
+  // make frames at least 10 % faster is taken back and becomes the floor (the time then goes
+  // elsewhere, e.g. into compositing the page, and a coarser picture would buy nothing).
+  let floor = LEVELS.length - 1;
+  let acc = 0;
+  let count = 0;
+  let lastMs = 0;
+  let steppedDown = false;
   function adapt(now) {
-    if (lastMotion !== null) frameMs = frameMs ? 0.8 * frameMs + 0.2 * (now - lastMotion) : now - lastMotion;
+    if (lastMotion !== null) {
+      acc += now - lastMotion;
+      count++;
+    }
     lastMotion = now;
-    if (fixedLevel !== null || !frameMs || now - lastAdapt < 400) return;
-    if (frameMs > 1000 / 24 && level < LEVELS.length - 1) level++;
-    else if (frameMs < 1000 / 45 && level > 0) level--;
-    else return;
-    lastAdapt = now;
-    frameMs = 0;
+    if (fixedLevel !== null || !((count >= 4 && acc >= 400) || acc >= 1500)) return;
+    const ms = acc / count;
+    acc = 0;
+    count = 0;
+    const before = lastMs;
+    lastMs = ms;
+    if (steppedDown && ms > 0.9 * before) {
+      floor = level - 1;
+      level = floor;
+      steppedDown = false;
+    } else if (ms > 1000 / 24 && level < floor) {
+      level++;
+      steppedDown = true;
+    } else if (ms < 1000 / 45 && level > 0) {
+      level--;
+      steppedDown = false;
+    } else steppedDown = false;
   }
 
   function render(still = false) {
@@ -657,7 +691,11 @@ function start() {
     if (dirty) {
       dirty = false;
       if (playing) adapt(now);
-      else lastMotion = null;
+      else {
+        lastMotion = null;
+        acc = 0;
+        count = 0;
+      }
       render(false);
       lastDraw = now;
     } else if (!sharp && !playing && now - lastDraw > 150) render(true);
