@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 def add_training_options(p: argparse.ArgumentParser) -> None:
     """The training and timing options (shared with the Blender command line)."""
-    p.add_argument("--preset", default="article", help=f"one of {', '.join(PRESETS)} (default article)")
+    p.add_argument("--preset", help=f"one of {', '.join(PRESETS)} (default article)")
     p.add_argument("--layers", help="layer sizes, inputs first, e.g. 3,4,1")
     p.add_argument("--activation", choices=ACTIVATIONS, help="hidden-layer activation")
     p.add_argument("--bias", action=argparse.BooleanOptionalAction, default=None, help="biases on or off")
@@ -50,7 +50,6 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--fit",
         choices=FITS,
-        default="pace",
         help="how --duration is met: pace stretches every phase (default), cycles chooses how many cycles are shown",
     )
     p.add_argument(
@@ -59,6 +58,38 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"training budget in weight updates, cycles x examples x parameters (default {MAX_WORK:.0e})",
     )
+
+
+#: The destinations of add_training_options: all None when not given on the command line.
+TRAINING_OPTIONS = (
+    "preset",
+    "layers",
+    "activation",
+    "bias",
+    "dataset",
+    "csv",
+    "lr",
+    "batch",
+    "cycles",
+    "seed",
+    "show",
+    "examples_shown",
+    "fps",
+    "forward_seconds",
+    "backward_seconds",
+    "hold_seconds",
+    "state_seconds",
+    "query",
+    "duration",
+    "fit",
+    "max_work",
+)
+
+
+def training_options_given(a: argparse.Namespace) -> list[str]:
+    """The training and timing options given on the command line, as ``--name``: for a caller that
+    builds from a plan instead, where they would be silently ignored (``build --plan P --fps 12``)."""
+    return [f"--{d.replace('_', '-')}" for d in TRAINING_OPTIONS if getattr(a, d, None) is not None]
 
 
 def settings_from_args(a: argparse.Namespace):
@@ -77,8 +108,10 @@ def settings_from_args(a: argparse.Namespace):
         raise NNCoreError(f"--dataset {a.dataset} contradicts --csv (a CSV file is the csv dataset; give one)")
     if a.max_work is not None and not a.max_work > 0:
         raise NNCoreError(f"--max-work: must be a positive number, got {a.max_work:g}")
+    if a.fit is not None and a.duration is None:
+        raise NNCoreError(f"--fit {a.fit}: only with --duration")
     return settings_for(
-        a.preset,
+        a.preset if a.preset is not None else "article",
         layers=parse_ints(a.layers, "layers") if a.layers is not None else None,
         activation=a.activation,
         bias=a.bias,

@@ -333,6 +333,7 @@ BAD_ARGS = [
     (["--csv", ""], ["--csv", "no file name"]),
     (["--query", "nan,1,0"], ["query", "'nan'", "not a finite number"]),
     (["--layers", "9" * 40], ["layers", "too long"]),
+    (["--fit", "cycles"], ["--fit cycles", "only with --duration"]),
 ]
 
 
@@ -482,3 +483,16 @@ def test_timing_in_python_api():
     for bad in (Timing(fps=True), Timing(fps=24.0), Timing(hold_seconds=math.nan), Timing(state_seconds=True)):
         with pytest.raises(NNCoreError):
             make_plan(settings_for("xor", cycles=20, show=2, timing=bad))
+
+
+def test_training_options_given():
+    """For ``nn_animator build --plan P --fps 12``: which training options would be ignored."""
+    import argparse
+
+    p = argparse.ArgumentParser()
+    cli.add_training_options(p)
+    assert cli.training_options_given(p.parse_args([])) == []
+    a = p.parse_args(["--fps", "12", "--preset", "article", "--no-bias", "--max-work", "5"])
+    assert cli.training_options_given(a) == ["--preset", "--bias", "--fps", "--max-work"]
+    dests = {act.dest for act in p._actions if act.dest != "help"}
+    assert dests == set(cli.TRAINING_OPTIONS)  # every training option is covered
