@@ -280,6 +280,7 @@ def read_file(path, limit: int, what: str) -> bytes:
         raise NNCoreError(f"{what}: no file name given")
     if "\0" in p:
         raise NNCoreError(f"{what}: the file name holds a NUL character")
+    name = clean_name(p, 300)  # for messages: no control characters reach the terminal
 
     def kind(mode: int) -> str | None:
         if stat.S_ISREG(mode):
@@ -297,9 +298,9 @@ def read_file(path, limit: int, what: str) -> bytes:
     def check(st) -> None:
         why = kind(st.st_mode)
         if why:
-            raise NNCoreError(f"{what}: {p}: {why}")
+            raise NNCoreError(f"{what}: {name}: {why}")
         if st.st_size > limit:
-            raise NNCoreError(f"{what}: {p}: {fmt(st.st_size)} bytes is over the limit of {fmt(limit)} bytes")
+            raise NNCoreError(f"{what}: {name}: {fmt(st.st_size)} bytes is over the limit of {fmt(limit)} bytes")
 
     try:
         check(os.stat(p))
@@ -307,13 +308,13 @@ def read_file(path, limit: int, what: str) -> bytes:
     except NNCoreError:
         raise
     except FileNotFoundError:
-        raise NNCoreError(f"{what}: {p}: no such file") from None
+        raise NNCoreError(f"{what}: {name}: no such file") from None
     except NotADirectoryError:
-        raise NNCoreError(f"{what}: {p}: no such file (a part of the path is not a folder)") from None
+        raise NNCoreError(f"{what}: {name}: no such file (a part of the path is not a folder)") from None
     except OSError as exc:
-        raise NNCoreError(f"{what}: {p}: cannot read ({exc.strerror or exc})") from None
+        raise NNCoreError(f"{what}: {name}: cannot read ({exc.strerror or exc})") from None
     except (ValueError, UnicodeError):
-        raise NNCoreError(f"{what}: {p}: not a usable file name") from None
+        raise NNCoreError(f"{what}: {name}: not a usable file name") from None
     try:
         check(os.fstat(fd))
         chunks, size = [], 0
@@ -324,11 +325,11 @@ def read_file(path, limit: int, what: str) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
     except OSError as exc:
-        raise NNCoreError(f"{what}: {p}: cannot read ({exc.strerror or exc})") from None
+        raise NNCoreError(f"{what}: {name}: cannot read ({exc.strerror or exc})") from None
     finally:
         os.close(fd)
     if size > limit:
-        raise NNCoreError(f"{what}: {p}: more than {fmt(limit)} bytes, over the limit")
+        raise NNCoreError(f"{what}: {name}: more than {fmt(limit)} bytes, over the limit")
     return b"".join(chunks)
 
 
