@@ -60,6 +60,7 @@ def measure(name: str, plan: dict, tmp: str, target_fps: float) -> dict:
         if page.evaluate("nna.error"):
             raise RuntimeError(page.evaluate("nna.error"))
         load_ms = page.evaluate("nna.loadMs")
+        page.evaluate(f"nna.seek({start})", timeout=300)  # and wait for the first complete picture
         full = page.evaluate(f"nna.measureFps({SECONDS}, {start}, 1, 0)", timeout=300)
         adaptive = page.evaluate(f"nna.measureFps({SECONDS}, {start}, 1)", timeout=300)
         errors = [m for m in page.messages() if m["level"] in ("error", "exception")]

@@ -46,6 +46,8 @@ const LEVELS = [
   [0.5, 0.4],
   [0.42, 0.25],
   [0.35, 0.15],
+  [0.35, 0.1],
+  [0.3, 0.06],
 ];
 const THINNABLE = 8192; // a synapse layer with more synapses than this may be thinned while playing
 
@@ -609,10 +611,12 @@ function start() {
   let level = software && groups.reduce((n, g) => n + g.n, 0) > 20000 ? 4 : 0;
   let fixedLevel = null;
   let lastMotion = null;
-  // Frame times are averaged over at least 4 frames and 400 ms per level. A step down that did not
-  // make frames at least 10 % faster is taken back and becomes the floor (the time then goes
-  // elsewhere, e.g. into compositing the page, and a coarser picture would buy nothing).
+  // Frame times are averaged over at least 4 frames and 400 ms per level (or one frame of 1.5 s).
+  // Without a layer to thin, a step down that did not make frames at least 10 % faster is taken
+  // back and becomes the floor (the time then goes elsewhere, e.g. into compositing the page, and a
+  // coarser picture would buy nothing).
   let floor = LEVELS.length - 1;
+  const thinnable = groups.some((g) => g.thinnable); // then every step down draws less: no floor
   let acc = 0;
   let count = 0;
   let lastMs = 0;
@@ -629,7 +633,7 @@ function start() {
     count = 0;
     const before = lastMs;
     lastMs = ms;
-    if (steppedDown && ms > 0.9 * before) {
+    if (steppedDown && ms > 0.9 * before && !thinnable) {
       floor = level - 1;
       level = floor;
       steppedDown = false;
@@ -846,8 +850,10 @@ function start() {
 
   resize();
   setFrame(frame); // the first picture: the trained network (the 'after' state)
+  // drawn as a moving frame first (quick on any renderer); the complete, supersampled one follows
   const tFirst = performance.now();
-  render(true);
+  render(false);
+  lastDraw = tFirst;
   dirty = false;
   api.timings = { renderer: tRenderer - t0, scene: tScene - tRenderer, setup: tFirst - tScene, firstRender: performance.now() - tFirst };
   requestAnimationFrame(tick);
