@@ -280,6 +280,32 @@ def test_page_loads_from_file_without_console_errors(page, plan):
     assert info["layers"] == plan["network"]["layers"] and info["synapses"] == 12
 
 
+def test_page_loads_over_a_static_web_server(page, folder, plan):
+    """The same folder served over HTTP (on 127.0.0.1 only) works as well."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        served = page.browser.open(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        served.wait_for("window.nna && (nna.ready || nna.error)", timeout=120)
+        assert served.evaluate("nna.error") is None
+        served.evaluate(f"nna.seek({plan['steps'][0]['frame_start']})")
+        assert served.evaluate("nna.hudText()") == expected_hud(plan, plan["steps"][0]["frame_start"])
+        assert problems(served) == []
+        served.send("Page.close")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_the_page_evaluates_the_tracks_as_the_plan_format_says(page, plan):
     tr = plan["tracks"]
     s = plan["steps"][1]
