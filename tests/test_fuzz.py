@@ -396,6 +396,22 @@ def test_accepted_plan_mutants_build_and_refused_ones_say_the_same(plan_results,
     refused = [r for r in plan_results if r[2] == 2]
     rng = random.Random(SEED)
     sample = rng.sample(accepted, min(N_BUILT, len(accepted))) + rng.sample(refused, 8)
+    # and the issue's files that gave tracebacks in nn_animator --plan and the Load plan operator
+    text = plan_io.dumps(base_plans()[0])
+    for i, bad in enumerate(
+        [
+            text.replace('"cycles":[1,', f'"cycles":[{2**64},', 1),
+            text.replace('"learning_rate":1.0', '"learning_rate":1' + "0" * 400, 1),
+            "[" * 100_000,
+            text.replace('"seed":1,', '"seed":' + "9" * 5001 + ",", 1),
+            text.replace('"preset":"xor"', '"preset":"\\ud800"', 1),
+        ]
+    ):
+        path = tmp_path / f"issue{i}.json"
+        path.write_text(bad)
+        rc, out, err = run_cli(["check", str(path)])
+        assert rc == 2 and text != bad, err
+        sample.append((f"issue 9 item 5/6 file {i}", path, rc, out, err))
     listing = tmp_path / "listing.json"
     listing.write_text(json.dumps([("accepted" if r[2] == 0 else "refused", str(r[1])) for r in sample]))
     module = ADDON_MODULE if not os.environ.get("NNA_ADDON_MODULE") else f"bl_ext.{REPO_MODULE}.nn_animator"
