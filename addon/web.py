@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import os
 import shutil
 
@@ -201,6 +202,29 @@ def _look() -> dict:
     }
 
 
+def _view(layers: list[int]) -> tuple[list[float], ...]:
+    """The camera's (right, up, forward) unit vectors: look.view_basis of look.view_angles where the
+    look has a three-quarter view for this network, else Blender's front view along +y, tilted down
+    6 degrees (24 when a layer is a grid)."""
+    angles = look.view_angles(layers) if hasattr(look, "view_angles") else None
+    if angles is not None and hasattr(look, "view_basis"):
+        vectors = look.view_basis(*angles)
+    else:
+        t = math.radians(24.0 if max(layers) > look.MAX_ROW else 6.0)
+        vectors = ((1.0, 0.0, 0.0), (0.0, math.sin(t), math.cos(t)), (0.0, math.cos(t), -math.sin(t)))
+    return tuple([round(float(c), 9) for c in v] for v in vectors)
+
+
+def _image(k: int, n: int) -> bool:
+    """An input layer the look draws as an image (its pixels get no halo: they would merge)."""
+    return bool(look.is_image(k, n)) if hasattr(look, "is_image") else False
+
+
+def _radius(k: int, n: int) -> float:
+    """A neuron's sphere radius: NEURON_RADIUS, or half an input image's tile where the look has tiles."""
+    return float(look.neuron_extent(k, n)) if hasattr(look, "neuron_extent") else look.NEURON_RADIUS
+
+
 def title(plan: dict) -> str:
     layers = "-".join(str(n) for n in plan["network"]["layers"])
     name = plan.get("preset") or plan["training"].get("dataset") or "network"
@@ -215,7 +239,8 @@ def web_data(plan: dict) -> tuple[dict, dict]:
     allpos = np.concatenate(pos)
     lo = allpos.min(axis=0) - look.NEURON_RADIUS
     hi = allpos.max(axis=0) + look.NEURON_RADIUS
-    grid = max(layers) > look.MAX_ROW
+    right, up, forward = _view(layers)
+    radii = [_radius(k, n) for k, n in enumerate(layers) for _ in range(n)]
     blobs = _Blobs()
     tracks = plan["tracks"]
     groups = []
@@ -252,7 +277,9 @@ def web_data(plan: dict) -> tuple[dict, dict]:
         "cycles": int(plan["training"]["cycles"]),
         "positions": [round(float(v), 5) for v in allpos.ravel()],
         "bounds": [[round(float(v), 5) for v in lo], [round(float(v), 5) for v in hi]],
-        "tilt": 24.0 if grid else 6.0,
+        "view": {"right": right, "up": up, "forward": forward},
+        "radii": radii,
+        "halos": [0 if _image(k, n) else 1 for k, n in enumerate(layers) for _ in range(n)],
         "radiusScale": look.radius_scale(layers),
         "labelled": [k for k, n in enumerate(layers) if n <= MAX_LABELLED_LAYER],
         "look": _look(),

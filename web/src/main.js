@@ -145,23 +145,26 @@ void main() {
   #include <colorspace_fragment>
 }`;
 
-// a quad around each neuron in the plane through its centre facing the camera; uSize: half its side
+// a quad around each neuron in the plane through its centre facing the camera; for a halo its half
+// side is uSize x the neuron's radius (aRadius.x) x its halo (aRadius.y: 0 for an input image's pixels)
 const SPRITE_VERTEX = /* glsl */ `
 uniform sampler2D uActivity;
-uniform float uRadius, uMaxGlow, uSize, uHalo;
-attribute vec3 aCentre;
+uniform float uMaxGlow, uSize, uHalo;
+attribute vec3 aCentre, aRadius;
 attribute float aIndex;
 varying vec3 vCentre, vPos;
 varying vec2 vXY;
-varying float vA;
+varying float vA, vRadius;
 ${FETCH}
 void main() {
   vA = min(abs(fetch(uActivity, int(aIndex + 0.5))), 1.0);
+  float r = aRadius.x;
   vec3 c = (viewMatrix * modelMatrix * vec4(aCentre, 1.0)).xyz;
   float d = length(c);
   // the sphere's outline on that plane is a little larger than its radius (perspective), never 2x
-  float size = uHalo > 0.5 ? uSize * step(0.001, vA) : uRadius * 1.25 * d / sqrt(max(d * d - uRadius * uRadius, 0.25 * d * d));
+  float size = uHalo > 0.5 ? uSize * r * aRadius.y * step(0.001, vA) : r * 1.25 * d / sqrt(max(d * d - r * r, 0.25 * d * d));
   vec3 p = c + vec3(position.xy * size, 0.0);
+  vRadius = r;
   vCentre = c;
   vPos = p;
   vXY = position.xy;
@@ -171,18 +174,18 @@ void main() {
 const NEURON_FRAGMENT = /* glsl */ `
 uniform mat4 projectionMatrix;
 uniform vec3 uBase, uGlow;
-uniform float uRadius, uMaxGlow;
+uniform float uMaxGlow;
 varying vec3 vCentre, vPos;
 varying vec2 vXY;
-varying float vA;
+varying float vA, vRadius;
 void main() {
   // the ray from the eye through this pixel against the sphere
   vec3 dir = normalize(vPos);
   float b = dot(dir, vCentre);
-  float h = b * b - dot(vCentre, vCentre) + uRadius * uRadius;
+  float h = b * b - dot(vCentre, vCentre) + vRadius * vRadius;
   if (h < 0.0) discard;
   vec3 hit = dir * (b - sqrt(h));
-  vec3 n = (hit - vCentre) / uRadius;
+  vec3 n = (hit - vCentre) / vRadius;
   vec4 clip = projectionMatrix * vec4(hit, 1.0);
   gl_FragDepth = 0.5 * clip.z / clip.w + 0.5;
   // a dark diffuse sphere lit from the upper left, plus its emission (Blender's Standard view clips at 1)
@@ -293,13 +296,15 @@ function buildScene(D) {
 
   // neurons: spheres and their halos, on one set of quads, read one activity texture
   const activity = new Values(nNeurons);
-  const sprites = items(nNeurons, "quad", { aCentre: (g, v) => pos(g, v) });
+  const sprites = items(nNeurons, "quad", {
+    aCentre: (g, v) => pos(g, v),
+    aRadius: (g, v) => v.set(D.radii[g], D.halos[g], 0),
+  });
   const spriteUniforms = {
     uActivity: { value: activity.texture },
-    uRadius: { value: L.NEURON_RADIUS },
     uMaxGlow: { value: L.NEURON_MAX_GLOW },
     uGlow: { value: new Color().fromArray(L.NEURON_GLOW) },
-    uSize: { value: HALO_SIZE * L.NEURON_RADIUS },
+    uSize: { value: HALO_SIZE },
   };
   const neurons = new Mesh(
     sprites,
@@ -367,10 +372,7 @@ function buildScene(D) {
 // the camera: Blender's framing (addon/scene.py frame_points) of the neurons' bounding box
 
 function fitCamera(camera, controls, D, aspect) {
-  const t = (D.tilt * Math.PI) / 180;
-  const fwd = new Vector3(0, Math.cos(t), -Math.sin(t));
-  const up = new Vector3(0, Math.sin(t), Math.cos(t));
-  const right = new Vector3(1, 0, 0);
+  const [right, up, fwd] = ["right", "up", "forward"].map((k) => new Vector3().fromArray(D.view[k]));
   const half = TAN_HALF_FOV / MARGIN;
   // room for the HUD above and the controls below: fit into 80 % of the height
   const [hx, hy] = aspect >= 1 ? [half, (half / aspect) * 0.8] : [half * aspect, half * 0.8];
