@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--samples", type=int, help="Eevee samples per pixel")
         s.add_argument("--frames", metavar="A-B", help="render only frames A to B")
         s.add_argument(
+            "--camera",
+            choices=("front", "three-quarter", "orbit"),
+            help="front (the original's picture, default), three-quarter (depth reads) or orbit (turns once "
+            "around the network during training)",
+        )
+        s.add_argument("--dof", action="store_true", help="depth of field for the three-quarter and orbit cameras")
+        s.add_argument(
             "--audio",
             metavar="FILE",
             help="soundtrack (WAV, MP3, OGG, FLAC): the timeline is fitted to its length (--fit) and it goes "
@@ -192,10 +199,17 @@ def run(args: argparse.Namespace) -> int:
     _log(args, f"built {res.n_neurons} neurons, {res.n_synapses} synapses, {res.n_keys:,} keys in {took:.1f} s")
     _log(args, outputs.printable(describe(plan), 300))
 
+    if args.dof and args.camera in (None, "front"):
+        raise NNCoreError("--dof: depth of field is for --camera three-quarter or orbit")
     if args.command == "render" or args.video or args.stills or args.resolution or args.samples or args.shape:
-        from . import render
+        render.configure(
+            scene, args.quality, resolution, args.fps, args.samples, shape=args.shape, camera_mode=args.camera,
+            dof=args.dof,
+        )  # fmt: skip
+    elif args.camera:
+        from . import camera_moves
 
-        render.configure(scene, args.quality, resolution, args.fps, args.samples, shape=args.shape)
+        camera_moves.set_camera(scene, args.camera, args.dof)
     if args.audio:
         render.set_soundtrack(scene, args.audio)
     if outs["blend"]:

@@ -42,12 +42,16 @@ def _network(context):
     return nna_scene.find_built_scene(context)
 
 
-def _render_settings(op, context, sc) -> tuple[str, str]:
-    """The quality and frame shape to render at: the operator's if set, else the panel's."""
+def _render_settings(op, context, sc) -> dict:
+    """What to render with: the operator's quality and frame shape if set, else the panel's; the
+    panel's camera and depth of field."""
     pg = context.scene.nna
-    quality = op.quality if op.properties.is_property_set("quality") else pg.quality
-    shape = op.shape if op.properties.is_property_set("shape") else pg.frame_shape
-    return quality, shape
+    return {
+        "quality": op.quality if op.properties.is_property_set("quality") else pg.quality,
+        "shape": op.shape if op.properties.is_property_set("shape") else pg.frame_shape,
+        "camera_mode": pg.camera_mode,
+        "dof": pg.dof and pg.camera_mode != "front",
+    }
 
 
 class NNA_OT_render_video(bpy.types.Operator, ExportHelper):
@@ -71,11 +75,11 @@ class NNA_OT_render_video(bpy.types.Operator, ExportHelper):
         from . import render
 
         sc = _network(context)
-        quality, shape = _render_settings(self, context, sc)
+        settings = _render_settings(self, context, sc)
         interactive = context.window is not None and not bpy.app.background
         try:
             path = render.video_path(self.filepath)  # checked before any setting changes
-            render.configure(sc, quality, shape=shape)
+            render.configure(sc, settings.pop("quality"), **settings)
             if interactive:
                 nna_scene.show_scene(context, sc)
                 job = render.InteractiveVideo(sc, path)
@@ -129,12 +133,12 @@ class NNA_OT_render_stills(bpy.types.Operator):
         from . import render
 
         sc = _network(context)
-        quality, shape = _render_settings(self, context, sc)
+        settings = _render_settings(self, context, sc)
         wm = context.window_manager
         wm.progress_begin(0, 3)
         try:
             folder = outputs.check_folder(bpy.path.abspath(self.directory) or os.getcwd(), "stills")
-            render.configure(sc, quality, shape=shape)
+            render.configure(sc, settings.pop("quality"), **settings)
             paths = render.render_stills(
                 sc, folder, prefix=sc.nna.built_preset or "network", progress=lambda i, n, eta: wm.progress_update(i)
             )

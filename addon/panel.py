@@ -66,6 +66,9 @@ class NNA_PT_main(_Sidebar, bpy.types.Panel):
         col = layout.column()
         col.prop(pg, "quality")
         col.prop(pg, "frame_shape")
+        col.prop(pg, "camera_mode")
+        if pg.camera_mode != "front":
+            col.prop(pg, "dof")
         col = layout.column(align=True)
         col.operator("nna.render_video", icon="RENDER_ANIMATION")
         col.operator("nna.render_stills", icon="RENDER_STILL")

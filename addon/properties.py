@@ -114,6 +114,16 @@ class NNA_PG_settings(bpy.types.PropertyGroup):
     # rendering (the panel's choice; render.configure applies it to the network's scene)
     quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="preview")
     frame_shape: EnumProperty(name="Frame", items=SHAPE_ITEMS, default="16:9")
+    camera_mode: EnumProperty(
+        name="Camera",
+        items=[
+            ("front", "Front", "The original's picture"),
+            ("three-quarter", "Three-quarter", "From the side and above: depth reads"),
+            ("orbit", "Orbit", "Turns once around the network during training, at rest for the stills"),
+        ],
+        default="front",
+    )
+    dof: BoolProperty(name="Depth of field", default=False, description="For the three-quarter and orbit cameras")
     # the build's state, written by scene.build_network and render.configure only
     summary: StringProperty(name="Summary", default="")
     is_network_scene: BoolProperty(default=False, description="This scene was made by the add-on for its network")
@@ -122,6 +132,7 @@ class NNA_PG_settings(bpy.types.PropertyGroup):
     still_before: IntProperty(default=0)
     still_after: IntProperty(default=0)
     still_new_situation: IntProperty(default=0)
+    after_start: IntProperty(default=0, description="First frame of the 'after' state")
     render_quality: StringProperty(default="", description="The quality render.configure last set")
     retime: PointerProperty(type=NNA_PG_retime)
 

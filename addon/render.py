@@ -41,7 +41,7 @@ import bpy
 
 from ..nncore import outputs
 from ..nncore.errors import NNCoreError
-from . import camera, compat
+from . import camera_moves, compat
 
 #: progress(frames_done, n_frames, seconds_left_estimate), called after every rendered frame.
 Progress = Callable[[int, int, float], None]
@@ -84,11 +84,15 @@ def configure(
     fps: int | None = None,
     samples: int | None = None,
     shape: str | None = None,
+    camera_mode: str | None = None,
+    dof: bool = False,
 ) -> None:
     """Set the scene up for rendering at ``quality`` ("preview" or "final"); idempotent.
 
     ``shape`` (one of SHAPES: "16:9", "1:1", "9:16", "4:3") picks the frame's shape at the
-    preset's short side; ``resolution`` (width, height) and ``samples`` override the preset; odd sizes are rounded up
+    preset's short side; ``camera_mode`` (camera_moves.CAMERAS: front, three-quarter, orbit) with
+    optional depth of field ``dof`` moves the camera (None keeps it); ``resolution`` (width, height)
+    and ``samples`` override the preset; odd sizes are rounded up
     to even ones (H.264 needs even sizes). ``fps`` changes the frame rate while keeping the
     animation's duration in seconds: Blender's time remapping (``frame_map_old``/``frame_map_new``)
     plays the keyed animation at the new rate and the frame range is scaled to match; ``fps`` equal
@@ -104,6 +108,8 @@ def configure(
     if fps is not None:
         fps = _int(fps, "fps", 1, MAX_FPS)
         _retime_map(scene, fps)  # raises before anything changes
+    if camera_mode is not None and camera_mode not in camera_moves.CAMERAS:
+        raise NNCoreError(f"camera: {camera_mode!r} is not one of {', '.join(camera_moves.CAMERAS)}")
 
     r = scene.render
     compat.render_engine_settings(scene, n_samples)
@@ -117,7 +123,13 @@ def configure(
         compat.bloom_compositor(scene, threshold=BLOOM_THRESHOLD, size=BLOOM_SIZE, quality=preset["bloom_quality"])
     _retime(scene, fps)
     scene.nna.render_quality = quality
-    camera.frame_camera(scene)  # the framing follows the frame's shape
+    if camera_mode is not None and (camera_mode != camera_moves.mode(scene) or dof != _dof(scene)):
+        camera_moves.set_camera(scene, camera_mode, dof)
+    camera_moves.reframe(scene)  # the framing follows the frame's shape
+
+
+def _dof(scene: bpy.types.Scene) -> bool:
+    return scene.camera is not None and scene.camera.type == "CAMERA" and scene.camera.data.dof.use_dof
 
 
 def shape_size(quality: str, shape: str) -> tuple[int, int]:
