@@ -14,11 +14,11 @@ import sys
 import time
 import traceback
 
-from ..nncore import outputs
+from ..nncore import limits, outputs
 from ..nncore import plan as plan_io
 from ..nncore.cli import Progress, add_training_options, settings_from_args
 from ..nncore.errors import NNCoreError
-from ..nncore.presets import describe, make_plan
+from ..nncore.presets import check_buildable, describe, make_plan
 from . import blender_log, web
 
 PROG = "nn_animator"
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     need = {"build": ("blend",), "render": ("video", "stills"), "export": ("gltf", "web")}[args.command]
     if not any(outs[k] for k in need):
         raise NNCoreError(f"{args.command}: give {' or '.join('--' + k for k in need)}")
-    resolution = parse_resolution(args.resolution) if args.resolution else None
+    resolution = parse_resolution(args.resolution) if args.resolution is not None else None
     frames = parse_frames(args.frames) if args.frames else None
     if args.samples is not None and not 1 <= args.samples <= 4096:
         raise NNCoreError(f"samples: must be 1..4096, got {args.samples}")
@@ -147,10 +147,11 @@ def run(args: argparse.Namespace) -> int:
     audio_seconds = render.audio_seconds(args.audio) if args.audio else None
     if audio_seconds is not None and args.duration is not None:
         raise NNCoreError("--audio and --duration: give one (the audio's length is the duration)")
-    if args.plan:
+    if args.plan is not None:
         if args.duration is not None:
             raise NNCoreError("--duration: a plan's length is fixed; train with --duration instead of --plan")
         plan = plan_io.load(args.plan)
+        limits.check_buildable_plan(plan)
         if audio_seconds is not None:
             tm = plan["timing"]
             if abs(tm["frame_end"] - audio_seconds * tm["fps"]) > 1:
@@ -163,9 +164,7 @@ def run(args: argparse.Namespace) -> int:
             args.duration = audio_seconds
         settings = settings_from_args(args)
         if any(v for k, v in outs.items() if k != "web"):
-            from . import scene as nna_scene
-
-            nna_scene.check_size(settings.layers)  # the scene's size limit, before any training
+            check_buildable(settings)  # the scene's size limits (neurons, synapses, keyframes), before training
         plan = make_plan(settings, progress=None if args.quiet else Progress("training", blender_log.stdout()))
     if outs["web"]:  # from the plan alone: no scene, no Blender size limit
         web.write_web(plan, outs["web"])
@@ -201,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.dof and args.camera in (None, "front"):
         raise NNCoreError("--dof: depth of field is for --camera three-quarter or orbit")
-    if args.command == "render" or args.video or args.stills or args.resolution or args.samples or args.shape:
+    render_settings = (args.resolution, args.samples, args.shape, args.fps)
+    if args.command == "render" or args.video or args.stills or any(v is not None for v in render_settings):
         render.configure(
             scene, args.quality, resolution, args.fps, args.samples, shape=args.shape, camera_mode=args.camera,
             dof=args.dof,

@@ -8,7 +8,7 @@ import bpy
 from bpy.props import StringProperty
 from bpy_extras.io_utils import ImportHelper
 
-from ..nncore import outputs
+from ..nncore import limits, outputs
 from ..nncore import plan as plan_io
 from ..nncore import presets as nn_presets
 from ..nncore.errors import NNCoreError
@@ -92,7 +92,7 @@ class NNA_OT_build_network(bpy.types.Operator):
 
             render.audio_seconds(bpy.path.abspath(pg.audio_path))  # a bad soundtrack: refused before training
         s = settings_from(pg)
-        nna_scene.check_size(s.layers)
+        nn_presets.check_buildable(s)  # every limit (scene size included) before training
         self._cycles = s.cycles
         return nn_presets.iter_make_plan(s)
 
@@ -172,7 +172,7 @@ class NNA_OT_load_plan(bpy.types.Operator, ImportHelper):
             return {"CANCELLED"}
         try:
             plan = plan_io.load(bpy.path.abspath(self.filepath))
-            nna_scene.check_size(plan["network"]["layers"])
+            limits.check_buildable_plan(plan)
         except Exception as exc:  # noqa: BLE001
             return report_failure(self, "Load plan", exc)
         return _finish_build(self, context, plan)

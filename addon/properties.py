@@ -140,7 +140,7 @@ class NNA_PG_settings(bpy.types.PropertyGroup):
 def settings_from(pg: NNA_PG_settings) -> nn_presets.Settings:
     """The nncore settings the panel describes (raises NNCoreError for bad fields)."""
     layers = nn_presets.parse_ints(pg.layers, "layers")
-    show = pg.show
+    show = min(pg.show, pg.cycles)  # a count is spread over the cycles trained: at most one per cycle
     if pg.preset == "article" and pg.show == len(ARTICLE_SHOWN) and pg.cycles == 60000:
         show = ARTICLE_SHOWN  # the article's own list
     if pg.preset == "csv" and not pg.csv_path:
