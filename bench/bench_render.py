@@ -21,7 +21,9 @@ def _child(quality: str) -> dict:
     import bpy
 
     sys.path.insert(0, os.path.join(ROOT, ".venv", "nna-path"))
-    from nn_animator.addon import render, scene
+    from nn_animator.addon import register, render, scene
+
+    register()  # the add-on's scene properties (python -m style, no Blender preferences)
     from nn_animator.nncore.presets import make_plan, settings_for
     from nn_animator.nncore.timeline import Timing
 
