@@ -151,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
         if args.duration is not None:
             raise NNCoreError("--duration: a plan's length is fixed; train with --duration instead of --plan")
         plan = plan_io.load(args.plan)
-        limits.check_buildable_plan(plan)
+        if any(v for k, v in outs.items() if k != "web"):
+            limits.check_buildable_plan(plan)  # a web page alone has no scene size limits
         if audio_seconds is not None:
             tm = plan["timing"]
             if abs(tm["frame_end"] - audio_seconds * tm["fps"]) > 1:

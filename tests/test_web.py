@@ -532,3 +532,36 @@ def test_command_line_export_web(plan, tmp_path):
     assert res.returncode == 2
     assert res.stderr.strip().splitlines()[-1].startswith("nn_animator: error: --web: folder")
     assert not (tmp_path / "no").exists()
+
+
+def test_command_line_web_for_a_network_too_large_for_blender(tmp_path):
+    """The page is written from the plan alone: Blender's interactive size limit does not apply."""
+    from conftest import cli_command
+
+    rng = np.random.default_rng(3)
+    rows = np.hstack([rng.uniform(0, 1, (6, 100)), rng.integers(0, 2, (6, 1))])
+    csv = tmp_path / "wide.csv"
+    csv.write_text("\n".join(",".join(f"{v:g}" for v in r) for r in rows) + "\n")
+    plan = make_plan(settings_for("csv", csv=str(csv), layers=(100, 130, 1), cycles=3, show=2))  # 13,130 synapses
+    plan_path = tmp_path / "wide.plan.json"
+    plan_path.write_text(json.dumps(plan))
+    out = tmp_path / "site"
+    res = subprocess.run(
+        cli_command("export", "--plan", str(plan_path), "--web", str(out), "--quiet"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr
+    assert sorted(os.listdir(out)) == sorted(web.FILES)
+    # with a Blender output too, the size limit refuses before anything is written
+    res = subprocess.run(
+        cli_command(
+            "export", "--plan", str(plan_path), "--web", str(tmp_path / "b"), "--gltf", str(tmp_path / "b.glb")
+        ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 2 and "too large" in res.stderr
+    assert not (tmp_path / "b").exists() and not (tmp_path / "b.glb").exists()
