@@ -23,6 +23,11 @@ SYNAPSE = "synapse"
 LABEL = "label"
 HUD = "hud"
 LOSS_CURVE = "loss_curve"
+#: Instanced builds (instanced.py): one object per neuron layer and per synapse layer, and the
+#: tables and shapes they read (objects in no collection).
+NEURONS = "neurons"
+SYNAPSES = "synapses"
+DATA = "data"
 
 
 @dataclass

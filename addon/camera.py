@@ -8,14 +8,18 @@ import bpy
 import mathutils
 import numpy as np
 
-from . import compat
-from .buildctx import NEURON, ROLE, SYNAPSE, BuildContext
+from . import compat, look
+from .buildctx import NEURON, NEURONS, ROLE, SYNAPSE, SYNAPSES, BuildContext
 
 #: Custom properties of the network's camera: the world-space box (lo, hi) the framing must show,
 #: the camera's tilt, and where :func:`frame_camera` last put it (so a camera the user moved is left alone).
 FRAME_BOX = "nna_frame_box"
 FRAME_TILT = "nna_frame_tilt"
 FRAMED_AT = "nna_framed_at"
+#: A three-quarter view (the plane layout, look.view_angles): the camera's turn about +z, and the
+#: world-space points (flat x, y, z list) the framing must show, used instead of the box's corners.
+FRAME_AZIMUTH = "nna_frame_azimuth"
+FRAME_POINTS = "nna_frame_points"
 
 
 def frame_points(pts: np.ndarray, tilt: float, cam_data, aspect: float, margin: float = 1.15):
@@ -33,6 +37,19 @@ def frame_points(pts: np.ndarray, tilt: float, cam_data, aspect: float, margin: 
     dist = float(need.max()) + 0.5
     eye = cx * right + cy * up + (zs.min() - dist) * fwd
     return tuple(eye), (math.pi / 2 - tilt, 0.0, 0.0)
+
+
+def frame_view(pts: np.ndarray, tilt: float, azimuth: float, cam_data, aspect: float, margin: float = 1.15):
+    """:func:`frame_points` for a camera also turned by ``azimuth`` about +z (look.view_basis)."""
+    right, up, fwd = look.view_basis(tilt, azimuth)
+    half = cam_data.sensor_width / (2 * cam_data.lens) / margin
+    half_x, half_y = (half, half / aspect) if aspect >= 1 else (half * aspect, half)
+    xs, ys, zs = pts @ right, pts @ up, pts @ fwd
+    cx, cy = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
+    need = np.maximum(np.abs(xs - cx) / half_x, np.abs(ys - cy) / half_y) - (zs - zs.min())
+    dist = float(need.max()) + 0.5
+    eye = cx * right + cy * up + (zs.min() - dist) * fwd
+    return tuple(eye), (math.pi / 2 - tilt, 0.0, azimuth)
 
 
 def _aspect(scene: bpy.types.Scene) -> float:
@@ -53,20 +70,29 @@ def frame_camera(scene: bpy.types.Scene) -> bool:
     at = cam.get(FRAMED_AT)
     if at is not None and any(abs(a - b) > 1e-4 for a, b in zip(at, (*cam.location, *cam.rotation_euler))):
         return False  # moved by the user since
+    cam.data.sensor_fit = "AUTO"
+    if FRAME_POINTS in cam:  # a three-quarter view
+        pts = np.asarray(cam[FRAME_POINTS], dtype=np.float64).reshape(-1, 3)
+        azimuth = float(cam.get(FRAME_AZIMUTH, 0.0))
+        cam.location, cam.rotation_euler = frame_view(pts, float(cam[FRAME_TILT]), azimuth, cam.data, _aspect(scene))
+        cam[FRAMED_AT] = [*cam.location, *cam.rotation_euler]
+        return True
     box = np.asarray(cam[FRAME_BOX], dtype=np.float64).reshape(2, 3)
     corners = np.array([[box[i, 0], box[j, 1], box[k, 2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
-    cam.data.sensor_fit = "AUTO"
     cam.location, cam.rotation_euler = frame_points(corners, float(cam[FRAME_TILT]), cam.data, _aspect(scene))
     cam[FRAMED_AT] = [*cam.location, *cam.rotation_euler]
     return True
 
 
-def camera_and_world(ctx: BuildContext, scene, extent, steps: list) -> None:
+def camera_and_world(ctx: BuildContext, scene, extent, steps: list, view=None, points=None) -> None:
+    """The camera (framed), the world and the key light. ``view`` (tilt, azimuth in radians) and
+    ``points`` (the network's outline) give a three-quarter view (the plane layout); without them
+    the front view along +y."""
     lo, hi = extent
     # include everything in the collection (labels, HUD, loss curve) in the framing, as shown
     # during training (the HUD's longest text)
-    pts = [lo, hi]
-    others = [ob for ob in ctx.collection.objects if ob.get(ROLE) not in (NEURON, SYNAPSE)]
+    pts = [lo, hi] if points is None else list(points)
+    others = [ob for ob in ctx.collection.objects if ob.get(ROLE) not in (NEURON, SYNAPSE, NEURONS, SYNAPSES)]
     if others:
         if steps:
             scene.frame_set(steps[0]["frame_start"])
@@ -84,6 +110,10 @@ def camera_and_world(ctx: BuildContext, scene, extent, steps: list) -> None:
     cam = ctx.link(bpy.data.objects.new("NNA Camera", cam_data))
     tilt = math.radians(24 if np.ptp(pts[:, 1]) > 1.0 else 6)
     cam[FRAME_BOX] = [float(v) for v in (*pts.min(axis=0), *pts.max(axis=0))]
+    if view is not None:
+        tilt = float(view[0])
+        cam[FRAME_AZIMUTH] = float(view[1])
+        cam[FRAME_POINTS] = [float(v) for v in pts.ravel()]
     cam[FRAME_TILT] = tilt
     scene.camera = cam
     frame_camera(scene)

@@ -92,6 +92,7 @@ def export_glb(
     build_id = scene.nna.build_id
     if not build_id:
         raise NNCoreError("glTF export: the scene holds no network; build one first")
+    _refuse_instanced(scene)
     neurons, synapses, cameras = _network_objects(scene, build_id)
     if not neurons:
         raise NNCoreError("glTF export: the scene's network has no neurons left; build it again")
@@ -123,6 +124,20 @@ def export_glb(
             state.restore()
     report(1.0, "done")
     return str(out)
+
+
+def _refuse_instanced(scene) -> None:
+    """Blender's glTF exporter does not animate the attributes of Geometry Nodes instances: an
+    instanced network (scene.representation) is refused, pointing to the web page export."""
+    from . import scene as nna_scene
+
+    if nna_scene.built_representation(scene) == nna_scene.INSTANCED:
+        raise NNCoreError(
+            "glTF export: this network is instanced (more than "
+            f"{nna_scene.PER_OBJECT_MAX_SYNAPSES:,} synapses, or a layer of more than {look.DENSE_LAYER:,}), "
+            "and Blender's glTF exporter cannot animate instances; export the web page instead: "
+            "nn_animator export --web DIR"
+        )
 
 
 def _export(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_frames: int, report) -> None:

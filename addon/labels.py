@@ -6,10 +6,12 @@ path ``modifiers["<modifier>"]["<socket identifier>"]``; the node group turns th
 strings (Value to String, Join Strings, Index Switch, ...) and the strings into filled curves
 (String to Curves -> Realize Instances -> Fill Curve). The loss curve is a polyline whose points
 carry their reveal frame as an attribute; its node group deletes the points not yet reached
-(Scene Time) and sweeps a thin circle along the rest.
+(Scene Time) and sweeps a thin circle along the rest; its axes and their labels are a separate,
+static object (a node group that reads Scene Time is re-made on every frame, text is costly).
 
-All objects face a camera looking along +Y: the geometry is built in the local XY plane and the
-object is turned 90 degrees about X, so text reads along +X with +Z up.
+All objects face the camera: the geometry is built in the local XY plane and the object is
+turned 90 degrees about X (the front view, a camera looking along +Y), so text reads along +X
+with +Z up; for the three-quarter view of big networks the objects take the camera's rotation.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import math
 import bpy
 import numpy as np
 
-from . import compat, keys
+from . import compat, keys, look
 from .buildctx import HUD, LABEL, LOSS_CURVE, ROLE, BuildContext
 
 #: Instance attribute that numbers the glyphs of a text, so each is filled on its own.
@@ -39,8 +41,10 @@ HUD_MAX_OUTPUTS = 4
 REVEAL_ATTR = "nna_reveal_frame"
 
 NUMBER_MODIFIER = "NNA Number"
+TEXT_MODIFIER = "NNA Text"
 HUD_MODIFIER = "NNA HUD"
 LOSS_MODIFIER = "NNA Loss Curve"
+LOSS_AXES_MODIFIER = "NNA Loss Axes"
 
 #: Phase values of plan["tracks"]["text"]["phase"] (nncore.timeline.PHASES): the order of the HUD's Index Switch items.
 BEFORE, TRAINING, AFTER, QUERY = range(4)
@@ -97,8 +101,11 @@ class _Tree:
             item.min_value = min_value
         return next(s for s in self.group_in.outputs if s.identifier == item.identifier)
 
-    def output(self, geometry: bpy.types.NodeSocket) -> None:
-        self.ng.interface.new_socket("Geometry", in_out="OUTPUT", socket_type="NodeSocketGeometry")
+    def output(
+        self, geometry: bpy.types.NodeSocket, name: str = "Geometry", socket_type: str = "NodeSocketGeometry"
+    ) -> None:
+        """The group's one output (a geometry, or e.g. a float field), linked from ``geometry``."""
+        self.ng.interface.new_socket(name, in_out="OUTPUT", socket_type=socket_type)
         out = self.ng.nodes.new("NodeGroupOutput")
         self.order.append(out)
         self.ng.links.new(geometry, out.inputs[0])
@@ -248,6 +255,10 @@ class _Tree:
         return n.outputs[0]
 
 
+#: The node-wiring helper, for the other Geometry Nodes groups of the add-on (instanced.py).
+Tree = _Tree
+
+
 # --------------------------------------------------------------------------------------------
 # shared datablocks (one per build, through ctx.shared)
 
@@ -292,6 +303,13 @@ def _build_number_group(ctx: BuildContext, t: _Tree) -> None:
     decimals = t.input("Decimals", "NodeSocketInt", 2, min_value=0)
     size = t.input("Size", "NodeSocketFloat", 0.3, min_value=0.0)
     t.output(t.text_mesh(t.to_string(value, decimals), size, text_material(ctx)))
+
+
+def _build_text_group(ctx: BuildContext, t: _Tree) -> None:
+    """A fixed string, centred on x = 0, baseline at y = 0."""
+    text = t.input("Text", "NodeSocketString", "")
+    size = t.input("Size", "NodeSocketFloat", 0.3, min_value=0.0)
+    t.output(t.text_mesh(text, size, text_material(ctx), align_x="CENTER"))
 
 
 def _build_hud_group(ctx: BuildContext, t: _Tree) -> None:
@@ -339,11 +357,22 @@ def _build_hud_group(ctx: BuildContext, t: _Tree) -> None:
         ],
     )
 
-    shown_inputs = t.join("inputs", t.number_list(inputs, n_inputs, t.compact_number))
-    shown_targets = t.join("   target", t.number_list(targets, n_outputs, t.compact_number))
-    shown_outputs = t.join("   output", t.number_list(outputs, n_outputs, lambda v: t.to_string(v, 2)))
+    # "inputs 1 0 1   " (nothing when Input Count is 0: an input image shows them itself)
+    shown_inputs = t.switch(
+        t.compare("GREATER_THAN", n_inputs, 0.0),
+        "",
+        t.join("inputs", t.number_list(inputs, n_inputs, t.compact_number), "   "),
+    )
+    shown_targets = t.join("target", t.number_list(targets, n_outputs, t.compact_number))
+    outputs_list = t.number_list(outputs, n_outputs, lambda v: t.to_string(v, 2))
     example_line = t.index_switch(
-        phase, ["", t.join(shown_inputs, shown_targets, shown_outputs), "", t.join(shown_inputs, shown_outputs)]
+        phase,
+        [
+            "",
+            t.join(shown_inputs, shown_targets, "   output", outputs_list),
+            "",
+            t.join(shown_inputs, "output", outputs_list),
+        ],
     )
 
     mean_line = t.join("mean error ", t.percent(mean_error))
@@ -354,12 +383,9 @@ def _build_hud_group(ctx: BuildContext, t: _Tree) -> None:
 
 
 def _build_loss_group(ctx: BuildContext, t: _Tree) -> None:
-    """The polyline up to the current frame as an orange tube, plus axes and their labels."""
+    """The polyline up to the current frame as an orange tube (re-made on every frame: Scene Time)."""
     polyline = t.input("Geometry", "NodeSocketGeometry")
-    width = t.input("Width", "NodeSocketFloat", 4.0, min_value=0.0)
-    height = t.input("Height", "NodeSocketFloat", 2.0, min_value=0.0)
     radius = t.input("Radius", "NodeSocketFloat", 0.03, min_value=0.0)
-    label_size = t.input("Label Size", "NodeSocketFloat", 0.25, min_value=0.0)
 
     reveal = t.node("GeometryNodeInputNamedAttribute", {"Name": REVEAL_ATTR}, data_type="FLOAT").outputs["Attribute"]
     now = t.node("GeometryNodeInputSceneTime").outputs["Frame"]
@@ -369,8 +395,15 @@ def _build_loss_group(ctx: BuildContext, t: _Tree) -> None:
         domain="POINT",
     ).outputs[0]
     curve = t.node("GeometryNodeMeshToCurve", {"Mesh": shown}).outputs[0]
-    loss = t.tube(curve, radius, loss_material(ctx))
+    t.output(t.tube(curve, radius, loss_material(ctx)))
 
+
+def _build_loss_axes_group(ctx: BuildContext, t: _Tree) -> None:
+    """The loss curve's axes and their labels: static, so made once, not on every frame."""
+    width = t.input("Width", "NodeSocketFloat", 4.0, min_value=0.0)
+    height = t.input("Height", "NodeSocketFloat", 2.0, min_value=0.0)
+    radius = t.input("Radius", "NodeSocketFloat", 0.03, min_value=0.0)
+    label_size = t.input("Label Size", "NodeSocketFloat", 0.25, min_value=0.0)
     x_axis = t.node("GeometryNodeCurvePrimitiveLine", {"Start": (0.0, 0.0, 0.0), "End": t.vector(x=width)}).outputs[0]
     y_axis = t.node("GeometryNodeCurvePrimitiveLine", {"Start": (0.0, 0.0, 0.0), "End": t.vector(y=height)}).outputs[0]
     axes = t.tube(t.joined(x_axis, y_axis), t.math("MULTIPLY", radius, 0.5), text_material(ctx))
@@ -381,24 +414,34 @@ def _build_loss_group(ctx: BuildContext, t: _Tree) -> None:
     x_label = t.moved(
         t.text_mesh("cycles (log scale)", label_size, text_material(ctx), "RIGHT"), t.vector(width, below)
     )
-    t.output(t.joined(loss, axes, y_label, x_label))
+    t.output(t.joined(axes, y_label, x_label))
 
 
 # --------------------------------------------------------------------------------------------
 # objects
 
 
-def _gn_object(ctx: BuildContext, name: str, group, modifier: str, location, role: str, mesh=None):
-    """An object (empty mesh unless given) facing the camera, with a Nodes modifier on ``group``."""
+def _gn_object(
+    ctx: BuildContext, name: str, group, modifier: str, location, role: str, mesh=None, rotation=FACING_CAMERA
+):
+    """An object (empty mesh unless given) facing the camera, with a Nodes modifier on ``group``.
+
+    ``rotation`` (Euler XYZ) turns the local XY plane, where the text is built, to face the camera:
+    FACING_CAMERA for the front view; for another view, the camera's own rotation."""
     me = mesh if mesh is not None else ctx.tag(bpy.data.meshes.new(name))
     ob = bpy.data.objects.new(name, me)
     ob.location = location
-    ob.rotation_euler = FACING_CAMERA
+    ob.rotation_euler = rotation
     ob[ROLE] = role
     ctx.link(ob)
     mod = ob.modifiers.new(modifier, "NODES")
     mod.node_group = group
     return ob, mod
+
+
+def socket_id(group: bpy.types.NodeTree, name: str) -> str:
+    """The identifier of a node group's input socket (the key of a Nodes modifier's value for it)."""
+    return _socket_id(group, name)
 
 
 def _socket_id(group: bpy.types.NodeTree, name: str) -> str:
@@ -434,22 +477,33 @@ def _key_inputs(ctx: BuildContext, ob: bpy.types.Object, mod, frames, columns: d
 
 
 def number_label(
-    ctx: BuildContext, name: str, location, frames, values, decimals: int = 2, size: float = 0.3
+    ctx: BuildContext, name: str, location, frames, values, decimals: int = 2, size: float = 0.3, rotation=FACING_CAMERA
 ) -> bpy.types.Object:
     """A number that changes over time (CONSTANT keys), left-aligned at ``location`` in the X-Z plane."""
     group = _shared_group(ctx, "labels.number_group", "NNA Number Label", _build_number_group)
-    ob, mod = _gn_object(ctx, name, group, NUMBER_MODIFIER, location, LABEL)
+    ob, mod = _gn_object(ctx, name, group, NUMBER_MODIFIER, location, LABEL, rotation=rotation)
     _set_inputs(mod, {"Decimals": int(decimals), "Size": float(size)})
     _key_inputs(ctx, ob, mod, frames, {"Value": values})
     return ob
 
 
-def hud(ctx: BuildContext, plan: dict, location, size: float) -> bpy.types.Object:
+def text_label(
+    ctx: BuildContext, name: str, text: str, location, size: float = 0.3, rotation=FACING_CAMERA
+) -> bpy.types.Object:
+    """Fixed text (e.g. an output class's name), centred at ``location``."""
+    group = _shared_group(ctx, "labels.text_group", "NNA Text", _build_text_group)
+    ob, mod = _gn_object(ctx, name, group, TEXT_MODIFIER, location, LABEL, rotation=rotation)
+    _set_inputs(mod, {"Text": str(text), "Size": float(size)})
+    return ob
+
+
+def hud(ctx: BuildContext, plan: dict, location, size: float, rotation=FACING_CAMERA) -> bpy.types.Object:
     """Three lines of text about what is happening (phase, cycle, example, error), top-left at ``location``."""
     group = _shared_group(ctx, "labels.hud_group", "NNA HUD", _build_hud_group)
-    ob, mod = _gn_object(ctx, "NNA HUD", group, HUD_MODIFIER, location, HUD)
+    ob, mod = _gn_object(ctx, "NNA HUD", group, HUD_MODIFIER, location, HUD, rotation=rotation)
     text = plan["tracks"]["text"]
-    n_in = min(len(text["inputs"][0]), HUD_MAX_INPUTS)
+    n0 = len(text["inputs"][0])
+    n_in = 0 if look.is_image(0, n0) else min(n0, HUD_MAX_INPUTS)  # an input image shows the inputs
     n_out = min(len(text["output"][0]), HUD_MAX_OUTPUTS)
     _set_inputs(
         mod,
@@ -479,7 +533,13 @@ def hud(ctx: BuildContext, plan: dict, location, size: float) -> bpy.types.Objec
 
 
 def loss_curve(
-    ctx: BuildContext, plan: dict, location, width: float, height: float, label_size: float | None = None
+    ctx: BuildContext,
+    plan: dict,
+    location,
+    width: float,
+    height: float,
+    label_size: float | None = None,
+    rotation=FACING_CAMERA,
 ) -> bpy.types.Object:
     """The mean error against log10(cycle), growing as the timeline plays; axes' corner at ``location``.
 
@@ -506,14 +566,18 @@ def loss_curve(
     me.attributes.new(REVEAL_ATTR, "FLOAT", "POINT").data.foreach_set("value", reveal)
     me.update()
 
+    radius = 0.012 * max(width, height)
     group = _shared_group(ctx, "labels.loss_group", "NNA Loss Curve", _build_loss_group)
-    ob, mod = _gn_object(ctx, "NNA Loss Curve", group, LOSS_MODIFIER, location, LOSS_CURVE, mesh=me)
+    ob, mod = _gn_object(ctx, "NNA Loss Curve", group, LOSS_MODIFIER, location, LOSS_CURVE, mesh=me, rotation=rotation)
+    _set_inputs(mod, {"Radius": radius})
+    group = _shared_group(ctx, "labels.loss_axes_group", "NNA Loss Axes", _build_loss_axes_group)
+    _, mod = _gn_object(ctx, "NNA Loss Axes", group, LOSS_AXES_MODIFIER, location, LABEL, rotation=rotation)
     _set_inputs(
         mod,
         {
             "Width": float(width),
             "Height": float(height),
-            "Radius": 0.012 * max(width, height),
+            "Radius": radius,
             "Label Size": float(label_size) if label_size else 0.1 * max(width, height),
         },
     )

@@ -13,9 +13,24 @@ import numpy as np
 #: Distance between neighbouring neurons of a layer, and between layers.
 NEURON_SPACING = 2.0
 LAYER_SPACING = 3.0
-#: A layer with more neurons than this is laid out as a square-ish grid instead of a row.
+#: A layer with more neurons than this is not a row: the network is then laid out as upright planes.
 MAX_ROW = 12
 NEURON_RADIUS = 0.4
+
+#: The plane layout (see layer_positions): neuron spacing in a grid plane; an input image's tile
+#: spacing (at least), its smallest width, and the share of the pitch a tile covers; the step back
+#: (+y) from one plane to the next, in mean plane widths and at least; the step up.
+GRID_GAP = 1.5
+PIXEL_PITCH = 0.5
+IMAGE_MIN_SIDE = 8.0
+PIXEL_FILL = 0.92
+PLANE_STEP = 1.0
+PLANE_DEPTH = 6.0
+PLANE_RISE = 1.5
+#: The three-quarter view of the plane layout: degrees down, and degrees turned about +z
+#: (positive: the camera stands to the front right, looking left and back).
+VIEW_TILT = 15.0
+VIEW_AZIMUTH = 40.0
 
 #: Synapse radius: R_MIN + (R_MAX - R_MIN) * tanh(|w| / W_REF). Bounded by R_MAX however
 #: large the weight (the original's line widths reach about 21 and crowd the picture).
@@ -37,39 +52,115 @@ SYNAPSE_GLOW = 1.0
 PULSE_GLOW = 3.0
 PULSE_WIDTH = 0.18
 NEURON_MAX_GLOW = 3.0
+#: An input image's tile: a dark base and emission of NEURON_GLOW colour, strength
+#: PIXEL_GLOW * clamp(|activity|, 0, 1) (a flat tile is seen whole, so it glows less than a sphere).
+PIXEL_GLOW = 1.5
+PIXEL_BASE = (0.025, 0.025, 0.03)
 
 
 def layer_positions(sizes: list[int] | tuple[int, ...]) -> list[np.ndarray]:
-    """Neuron centres per layer, shape (n, 3). Inputs at the bottom (z = 0), output on top.
+    """Neuron centres per layer, shape (n, 3). Inputs at the bottom, output on top.
 
-    A layer of up to MAX_ROW neurons is a row along x, centred; a larger one a grid in the
-    x-y plane (ceil(sqrt(n)) columns), centred, so a 64-neuron input layer is an 8 x 8 image.
-    Layers are LAYER_SPACING apart, or 0.45 x the widest layer's width if that is more.
+    If every layer has at most MAX_ROW neurons (the article's network), each is a row along x,
+    centred, at z = k x spacing (LAYER_SPACING, or 0.45 x the widest row's width if that is more):
+    the front view of the original.
+
+    Otherwise (:func:`plane_layout`) every layer stands upright in its own x-z plane facing the
+    front (-y): a row stays a row, a wider layer becomes a grid of ceil(sqrt(n)) columns filled
+    from the top left like an image's pixels, and a square input layer (64 = 8 x 8, 784 = 28 x 28)
+    is an image of tiles (:func:`layer_grid`). The planes stand one behind the other, centred on
+    x = 0: layer k + 1 is PLANE_STEP x the mean width of the two planes (at least PLANE_DEPTH)
+    further back (+y) than layer k, and PLANE_RISE higher. The three-quarter view from the front
+    right (:func:`view_angles`) then shows the inputs at the front left, the output at the back
+    right, every plane and the synapses between them.
     """
+    sizes = [int(n) for n in sizes]
+    if not plane_layout(sizes):
+        return _row_positions(sizes)
+    out = []
+    y = 0.0
+    for k, n in enumerate(sizes):
+        if k:
+            y += max(PLANE_DEPTH, PLANE_STEP * (plane_width(k - 1, sizes[k - 1]) + plane_width(k, n)) / 2)
+        cols, rows, pitch = layer_grid(k, n)
+        i = np.arange(n)
+        x = (i % cols - (cols - 1) / 2) * pitch
+        z = k * PLANE_RISE + ((rows - 1) / 2 - i // cols) * pitch
+        out.append(np.stack([x, np.full(n, y), z], axis=1).astype(np.float64))
+    return out
+
+
+def _row_positions(sizes: list[int]) -> list[np.ndarray]:
     out = []
     widest = max(_layer_width(n) for n in sizes)
-    spacing = max(LAYER_SPACING, 0.45 * widest)  # wide grids need room between layers
+    spacing = max(LAYER_SPACING, 0.45 * widest)
     for k, n in enumerate(sizes):
-        z = k * spacing
-        if n <= MAX_ROW:
-            x = (np.arange(n) - (n - 1) / 2) * NEURON_SPACING
-            pos = np.stack([x, np.zeros(n), np.full(n, z)], axis=1)
-        else:
-            cols = math.ceil(math.sqrt(n))
-            rows = math.ceil(n / cols)
-            i = np.arange(n)
-            gap = NEURON_SPACING * 0.75
-            x = (i % cols - (cols - 1) / 2) * gap
-            y = (i // cols - (rows - 1) / 2) * gap
-            pos = np.stack([x, y, np.full(n, z)], axis=1)
-        out.append(pos.astype(np.float64))
+        x = (np.arange(n) - (n - 1) / 2) * NEURON_SPACING
+        out.append(np.stack([x, np.zeros(n), np.full(n, k * spacing)], axis=1).astype(np.float64))
     return out
 
 
 def _layer_width(n: int) -> float:
+    return (n - 1) * NEURON_SPACING
+
+
+def plane_layout(sizes) -> bool:
+    """Whether the network is laid out as upright planes (some layer is wider than a row)."""
+    return max(int(n) for n in sizes) > MAX_ROW
+
+
+def is_image(k: int, n: int) -> bool:
+    """A square input layer wider than a row (16 = 4 x 4, 64 = 8 x 8, 784 = 28 x 28) is drawn as an image."""
+    return k == 0 and n > MAX_ROW and math.isqrt(n) ** 2 == n
+
+
+def layer_grid(k: int, n: int) -> tuple[int, int, float]:
+    """(columns, rows, pitch) of layer ``k`` (``n`` neurons) in the plane layout.
+
+    A row: n x 1, NEURON_SPACING apart. An image: sqrt(n) x sqrt(n) tiles, PIXEL_PITCH apart (further
+    for a small image, so that it is at least IMAGE_MIN_SIDE across). Any other layer: ceil(sqrt(n))
+    columns, GRID_GAP apart.
+    """
     if n <= MAX_ROW:
-        return (n - 1) * NEURON_SPACING
-    return (math.ceil(math.sqrt(n)) - 1) * NEURON_SPACING * 0.75
+        return n, 1, NEURON_SPACING
+    if is_image(k, n):
+        side = math.isqrt(n)
+        return side, side, max(PIXEL_PITCH, IMAGE_MIN_SIDE / side)
+    cols = math.ceil(math.sqrt(n))
+    return cols, math.ceil(n / cols), GRID_GAP
+
+
+def neuron_extent(k: int, n: int) -> float:
+    """Half the size of one neuron of the layer: a sphere's radius, or half a tile's edge."""
+    return tile_size(k, n) / 2 if is_image(k, n) else NEURON_RADIUS
+
+
+def tile_size(k: int, n: int) -> float:
+    """Edge of an input image's tile (PIXEL_FILL of the pitch: a thin dark gap between pixels)."""
+    return PIXEL_FILL * layer_grid(k, n)[2]
+
+
+def plane_width(k: int, n: int) -> float:
+    cols, _, pitch = layer_grid(k, n)
+    return (cols - 1) * pitch + 2 * neuron_extent(k, n)
+
+
+def view_angles(sizes) -> tuple[float, float] | None:
+    """The camera's (tilt, azimuth) in radians for the plane layout (a three-quarter view from the
+    front right and above), or None for the row layout (the original's front view)."""
+    if not plane_layout(sizes):
+        return None
+    return math.radians(VIEW_TILT), math.radians(VIEW_AZIMUTH)
+
+
+def view_basis(tilt: float, azimuth: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(right, up, forward) unit vectors of a camera looking along +y, tilted down by ``tilt`` and
+    turned by ``azimuth`` about +z (camera rotation_euler = (pi/2 - tilt, 0, azimuth))."""
+    ca, sa, ct, st = math.cos(azimuth), math.sin(azimuth), math.cos(tilt), math.sin(tilt)
+    right = np.array([ca, sa, 0.0])
+    up = np.array([-sa * st, ca * st, ct])
+    fwd = np.array([-sa * ct, ca * ct, -st])
+    return right, up, fwd
 
 
 def text_size(width: float, height: float) -> float:
@@ -94,6 +185,11 @@ def neuron_glow(activity) -> np.ndarray:
     return NEURON_MAX_GLOW * np.clip(np.abs(np.asarray(activity, dtype=np.float64)), 0.0, 1.0)
 
 
+def pixel_glow(activity) -> np.ndarray:
+    """Emission strength of an input image's tile for its activity (the example's input value)."""
+    return PIXEL_GLOW * np.clip(np.abs(np.asarray(activity, dtype=np.float64)), 0.0, 1.0)
+
+
 def pulse(z, position) -> np.ndarray:
     """Brightness 0..1 of a pulse at ``position`` (0..1 along the synapse) seen at ``z``.
 
@@ -107,5 +203,82 @@ def pulse(z, position) -> np.ndarray:
 
 def radius_scale(sizes) -> float:
     """Thinner synapses for crowded networks: 1 up to 16 synapses per neuron pair of layers, less above."""
-    widest = max(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    widest = max(drawn_count(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
     return float(min(1.0, math.sqrt(64.0 / widest))) if widest > 64 else 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# legibility of big synapse layers
+
+#: A synapse layer of up to DENSE_LAYER synapses looks as in the original (radius by tanh(|w| / W_REF),
+#: full glow). A bigger layer is drawn relative to its own largest weight (synapse_radius_keys,
+#: synapse_fade): the strong synapses stand out, the weak ones are thin and dim.
+DENSE_LAYER = 256
+#: A big layer's synapse glows at ``1 - FADE * (1 - u**2)`` of its colour, u = |w| / the layer's
+#: largest |w|: its strongest synapses glow fully, its weak ones at 1 - FADE.
+FADE = 0.9
+#: A layer of more than MAX_DRAWN synapses draws only the STRONGEST strongest incoming synapses of
+#: each receiving neuron (by the largest |w| each reaches over the whole plan): 784 x 64 = 50,176
+#: synapses show 16 per hidden neuron, the pixels it watches most.
+MAX_DRAWN = 2048
+STRONGEST = 16
+
+
+def is_big_layer(n_synapses: int) -> bool:
+    return n_synapses > DENSE_LAYER
+
+
+def layer_peak(weights) -> float:
+    """A layer's largest |w| over every key (1 if all are 0): the reference of its big-layer look."""
+    w = np.abs(np.asarray(weights, dtype=np.float64))
+    peak = float(w.max()) if w.size else 0.0
+    return peak if peak > 0 else 1.0
+
+
+def drawn_synapses(weights, target, n_target: int) -> np.ndarray:
+    """Indices (sorted) of the synapses of one layer that are drawn: all of them up to MAX_DRAWN,
+    else the STRONGEST strongest into each receiving neuron, strongest by the largest |w| the
+    synapse reaches in the plan (``weights``: K x N keys); ties keep the lower index."""
+    w = np.abs(np.asarray(weights, dtype=np.float64))
+    n = w.shape[-1]
+    if n <= MAX_DRAWN:
+        return np.arange(n)
+    per = STRONGEST
+    peak = w.max(axis=0) if w.ndim == 2 else w
+    target = np.asarray(target, dtype=np.int64)
+    order = np.lexsort((np.arange(n), -peak, target))  # by target, then strongest first
+    first = np.searchsorted(target[order], target[order], side="left")
+    rank = np.arange(n) - first
+    return np.sort(order[rank < per])
+
+
+def drawn_count(n_source: int, n_target: int) -> int:
+    """How many synapses of an n_source x n_target layer :func:`drawn_synapses` keeps."""
+    n = n_source * n_target
+    return n if n <= MAX_DRAWN else n_target * min(n_source, STRONGEST)
+
+
+def synapse_radius_keys(weights, n_synapses: int, scale: float = 1.0) -> np.ndarray:
+    """The radius of every synapse at every key of a layer (``weights``: K x N).
+
+    A dense layer: :func:`synapse_radius`. A big layer: ``scale * (R_MIN + (R_MAX - R_MIN) * u)``
+    with ``u = |w| / layer_peak``, so its strongest synapse is as thick as a strong one of the original.
+    """
+    if not is_big_layer(n_synapses):
+        return synapse_radius(weights, scale)
+    u = np.abs(np.asarray(weights, dtype=np.float64)) / layer_peak(weights)
+    return scale * (R_MIN + (R_MAX - R_MIN) * np.clip(u, 0.0, 1.0))
+
+
+def fade_params(weights, n_synapses: int) -> tuple[float, float]:
+    """(dim, inverse peak) the synapse material uses: ``fade = 1 - dim * (1 - min(|w| * inv, 1) ** 2)``.
+    (0, 0) for a dense layer: no fade."""
+    if not is_big_layer(n_synapses):
+        return 0.0, 0.0
+    return FADE, 1.0 / layer_peak(weights)
+
+
+def synapse_fade(weight, dim: float, inv: float) -> np.ndarray:
+    """Brightness factor 0..1 of a synapse's weight colour (1 for a dense layer)."""
+    u = np.minimum(np.abs(np.asarray(weight, dtype=np.float64)) * inv, 1.0)
+    return 1.0 - dim * (1.0 - u * u)

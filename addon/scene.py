@@ -21,15 +21,24 @@ import numpy as np
 
 from ..nncore import plan as plan_io
 from ..nncore.errors import NNCoreError
-from . import compat, keys, look, materials
+from . import compat, instanced, keys, look, materials, meshes
 from .buildctx import NEURON, ROLE, SYNAPSE, TAG, BuildContext
 from .camera import camera_and_world
 
-#: Largest network built interactively: each neuron and synapse is an animated object.
-MAX_NEURONS = 600
-MAX_SYNAPSES = 12_000
-#: Neuron labels (activity numbers) are drawn only for layers up to this size.
+#: Largest network built interactively (big networks are instanced: see representation()).
+MAX_NEURONS = 5_000
+MAX_SYNAPSES = 150_000
+#: Neuron labels (activity numbers) are drawn only for layers up to this size (not on input images).
 MAX_LABELLED_LAYER = 16
+
+#: The two representations of a network in Blender, chosen by :func:`representation` (only there).
+OBJECTS = "objects"
+INSTANCED = "instanced"
+#: A network of at most this many synapses, every synapse layer of them dense (look.DENSE_LAYER),
+#: is built one animated object per neuron and synapse (the glTF export needs that); any other
+#: network is instanced (instanced.py): a few objects whose Geometry Nodes draw every neuron and
+#: synapse from tables of the plan's keys. Both render the same pixels.
+PER_OBJECT_MAX_SYNAPSES = 1_000
 
 COLLECTION_PREFIX = "Neural Network"
 #: The scene the operators build into (made on the first build, reused afterwards).
@@ -59,9 +68,18 @@ class BuildResult:
     collection: bpy.types.Collection
     build_id: str
     n_neurons: int
-    n_synapses: int
-    n_keys: int
+    n_synapses: int  # drawn (look.drawn_synapses: all of them unless a layer has more than look.MAX_DRAWN)
+    n_keys: int  # keyframes (OBJECTS) or keyed values in the tables (INSTANCED)
     frame_end: int
+    representation: str = OBJECTS
+
+
+def representation(layers) -> str:
+    """OBJECTS or INSTANCED for a network of these layer sizes: the one place the choice is made."""
+    pairs = [int(a) * int(b) for a, b in zip(layers[:-1], layers[1:])]
+    if sum(pairs) <= PER_OBJECT_MAX_SYNAPSES and not any(look.is_big_layer(n) for n in pairs):
+        return OBJECTS
+    return INSTANCED
 
 
 def check_size(layers) -> None:
@@ -91,34 +109,6 @@ def remove_build(build_id: str) -> None:
         bpy.data.batch_remove(ids)
 
 
-def _sphere_mesh(ctx: BuildContext) -> bpy.types.Mesh:
-    import bmesh
-
-    me = ctx.tag(bpy.data.meshes.new("NNA Neuron"))
-    bm = bmesh.new()
-    bmesh.ops.create_uvsphere(bm, u_segments=24, v_segments=12, radius=1.0)
-    bm.to_mesh(me)
-    bm.free()
-    if hasattr(me, "shade_smooth"):
-        me.shade_smooth()
-    return me
-
-
-def _cylinder_mesh(ctx: BuildContext, sides: int) -> bpy.types.Mesh:
-    """Radius 1, from z = 0 to z = 1, open ends: scaled per synapse to (r, r, length)."""
-    a = np.linspace(0, 2 * np.pi, sides, endpoint=False)
-    ring = np.stack([np.cos(a), np.sin(a)], axis=1)
-    verts = np.concatenate([np.c_[ring, np.zeros(sides)], np.c_[ring, np.ones(sides)]]).astype(np.float32)
-    i = np.arange(sides)
-    faces = np.stack([i, (i + 1) % sides, (i + 1) % sides + sides, i + sides], axis=1)
-    me = ctx.tag(bpy.data.meshes.new("NNA Synapse"))
-    me.from_pydata(verts.tolist(), [], faces.tolist())
-    me.update()
-    if hasattr(me, "shade_smooth"):
-        me.shade_smooth()
-    return me
-
-
 def _keyed(ctx: BuildContext, ob, channels, rows, item: int) -> int:
     """Give ob a tagged action with one F-curve per channel, filled from row ``item`` of each
     channel's prepared ``(co, interp)`` (see keys.interleave); returns the number of keys."""
@@ -141,8 +131,12 @@ def build_network(
     scene: bpy.types.Scene | None = None,
     progress: Callable[[float, str], None] | None = None,
     labels: bool = True,
+    kind: str | None = None,
 ) -> BuildResult:
     """Build the network of ``plan`` (validated first) in ``scene``; replace its previous network.
+
+    ``kind`` (OBJECTS or INSTANCED) overrides :func:`representation`'s choice (tests and
+    benchmarks build the same plan both ways).
 
     Bad input raises :class:`~nncore.errors.NNCoreError` before the scene is touched. Any failure
     while building (any exception) removes what this build made and restores the scene's camera,
@@ -151,6 +145,9 @@ def build_network(
     plan_io.validate(plan)
     layers = plan["network"]["layers"]
     check_size(layers)
+    kind = kind or representation(layers)
+    if kind not in (OBJECTS, INSTANCED):
+        raise ValueError(f"kind: {kind!r} is not one of {OBJECTS}, {INSTANCED}")
     scene = scene or bpy.context.scene
     report = progress or (lambda f, t: None)
 
@@ -162,7 +159,11 @@ def build_network(
     ctx.tag(coll)
     scene.collection.children.link(coll)
     try:
-        result = _build(ctx, plan, scene, report, labels)
+        result = _build(ctx, plan, scene, report, labels, kind)
+    except instanced.TableTooLarge as exc:
+        remove_build(build_id)
+        _restore_scene_state(scene, saved)
+        raise BuildError(f"network too large to build: {exc}") from None
     except BaseException:
         remove_build(build_id)
         _restore_scene_state(scene, saved)
@@ -179,7 +180,21 @@ def build_network(
     pg.after_start = st["after"]["frame_start"]
     pg.render_quality = ""
     pg.retime.active = False
+    coll[REPRESENTATION] = kind
     return result
+
+
+#: Custom property of the network's collection: how it was built (OBJECTS or INSTANCED).
+REPRESENTATION = "nna_representation"
+
+
+def built_representation(scene: bpy.types.Scene) -> str | None:
+    """OBJECTS or INSTANCED for the network built in ``scene`` (None if there is none)."""
+    build_id = scene.nna.build_id
+    if not build_id:
+        return None
+    coll = next((c for c in bpy.data.collections if c.get(TAG) == build_id), None)
+    return coll.get(REPRESENTATION) if coll is not None else None
 
 
 _SCENE_STATE = ("camera", "world", "frame_start", "frame_end", "frame_current")
@@ -249,16 +264,45 @@ def show_scene(context, scene: bpy.types.Scene) -> None:
         win.scene = scene
 
 
-def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildResult:
+def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool, kind: str = OBJECTS) -> BuildResult:
+    layers = plan["network"]["layers"]
+    pos = look.layer_positions(layers)
+    if kind == INSTANCED:
+        n_neurons, n_syn, n_keys = instanced.build(ctx, plan, pos, report)
+    else:
+        n_neurons, n_syn, n_keys = _build_objects(ctx, plan, pos, report)
+
+    # labels, camera, world ------------------------------------------------------------
+    view = look.view_angles(layers)
+    points = _outline(layers, pos)
+    extent = np.stack([points.min(axis=0), points.max(axis=0)])
+    if labels:
+        report(0.85, "labels")
+        _labels(ctx, plan, pos, extent, view)
+    report(0.95, "camera")
+    camera_and_world(ctx, scene, extent, plan["steps"], view=view, points=points if view else None)
+    tm = plan["timing"]
+    scene.frame_start = tm["frame_start"]
+    scene.frame_end = tm["frame_end"]
+    scene.render.fps = tm["fps"]
+    scene.render.fps_base = 1.0
+    scene.render.frame_map_old = scene.render.frame_map_new = 100  # no time remapping (render.configure)
+    scene.frame_set(tm["frame_start"])
+    report(1.0, "done")
+    return BuildResult(ctx.collection, ctx.build_id, n_neurons, n_syn, n_keys, tm["frame_end"], kind)
+
+
+def _build_objects(ctx: BuildContext, plan: dict, pos, report) -> tuple[int, int, int]:
+    """One animated object per neuron and synapse (keyed custom properties, materials reading them
+    with Attribute nodes of type OBJECT); returns (neurons, synapses, keyframes)."""
     layers = plan["network"]["layers"]
     n_seg = len(layers) - 1
-    pos = look.layer_positions(layers)
     r_scale = look.radius_scale(layers)
     n_keys = 0
 
     # neurons ---------------------------------------------------------------------------
     report(0.05, "neurons")
-    sphere = _sphere_mesh(ctx)
+    sphere = meshes.sphere(ctx)
     sphere.materials.append(materials.neuron_material(ctx))
     frames, values, interp = _track(plan["tracks"]["neuron_activity"])
     act_rows = [(keys.interleave(frames, values, values.shape[1]), interp)]
@@ -266,10 +310,15 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
     offsets = np.concatenate([[0], np.cumsum(layers)])
     neurons = []
     for k, n in enumerate(layers):
+        shape, size = sphere, look.NEURON_RADIUS
+        if look.is_image(k, n):  # an input image: a tile per pixel
+            shape, size = meshes.tile(ctx), look.tile_size(k, n)
+            if not shape.materials:
+                shape.materials.append(materials.pixel_material(ctx))
         for i in range(n):
-            ob = ctx.link(bpy.data.objects.new(f"NNA Neuron {k}.{i:03d}", sphere))
+            ob = ctx.link(bpy.data.objects.new(f"NNA Neuron {k}.{i:03d}", shape))
             ob.location = pos[k][i]
-            ob.scale = (look.NEURON_RADIUS,) * 3
+            ob.scale = (size,) * 3
             ob[ROLE] = NEURON
             ob["nna_layer"] = k
             ob["nna_index"] = i
@@ -279,8 +328,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
 
     # synapses --------------------------------------------------------------------------
     report(0.2, "synapses")
-    sides = 8 if sum(a * b for a, b in zip(layers[:-1], layers[1:])) > 500 else 12
-    cyl = _cylinder_mesh(ctx, sides)
+    cyl = meshes.cylinder(ctx, meshes.cylinder_sides(sum(a * b for a, b in zip(layers[:-1], layers[1:]))))
     cyl.materials.append(materials.synapse_material(ctx))
     inhibit = materials.synapse_inhibit_material(ctx)
     n_syn = 0
@@ -297,7 +345,8 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
         yaw = np.arctan2(d[:, 1], d[:, 0])
         # key rows per channel, prepared in bulk: (n_synapses, 2K) interleaved frame/value
         w = _track(group["weight"])
-        radius = look.synapse_radius(w[1], r_scale)
+        radius = look.synapse_radius_keys(w[1], len(src), r_scale)
+        dim, inv = look.fade_params(w[1], len(src))
         trained = w[1][-1]
         per_item = [
             (w[0], radius, w[2]),
@@ -309,7 +358,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
             _track(group["error"]),
         ]
         rows = [(keys.interleave(f, v, len(src)), ip) for f, v, ip in per_item]
-        for s in range(len(src)):
+        for s in look.drawn_synapses(w[1], dst, layers[k + 1]):
             i, j = int(src[s]), int(dst[s])
             ob = ctx.link(bpy.data.objects.new(f"NNA Synapse {k}.{j:03d}.{i:03d}", cyl))
             ob.location = start[s]
@@ -317,63 +366,103 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool) -> BuildR
             ob.scale = (radius[0, s], radius[0, s], length[s])
             ob[ROLE] = SYNAPSE
             ob["nna_layer"] = k
-            ob["nna_index"] = s
+            ob["nna_index"] = int(s)
             ob["nna_source"] = i
             ob["nna_target"] = j
             for _path, _ in channels[2:]:
                 ob[_path[2:-2]] = 0.0
+            if dim:  # a big layer: the material's fade (look.synapse_fade)
+                ob[materials.DIM], ob[materials.INVERSE_PEAK] = dim, inv
             n_keys += _keyed(ctx, ob, channels, rows, s)
             if trained[s] < 0:  # Solid shading shows the trained sign (see materials.synapse_inhibit_material)
                 ob.material_slots[0].link = "OBJECT"
                 ob.material_slots[0].material = inhibit
             n_syn += 1
         report(0.2 + 0.6 * (k + 1) / n_seg, f"synapses of layer {k + 1}")
-
-    # labels, camera, world ------------------------------------------------------------
-    extent = _bounds(pos)
-    if labels:
-        report(0.85, "labels")
-        _labels(ctx, plan, pos, extent)
-    report(0.95, "camera")
-    camera_and_world(ctx, scene, extent, plan["steps"])
-    tm = plan["timing"]
-    scene.frame_start = tm["frame_start"]
-    scene.frame_end = tm["frame_end"]
-    scene.render.fps = tm["fps"]
-    scene.render.fps_base = 1.0
-    scene.render.frame_map_old = scene.render.frame_map_new = 100  # no time remapping (render.configure)
-    scene.frame_set(tm["frame_start"])
-    report(1.0, "done")
-    return BuildResult(ctx.collection, ctx.build_id, len(neurons), n_syn, n_keys, tm["frame_end"])
+    return len(neurons), n_syn, n_keys
 
 
-def _bounds(pos: list[np.ndarray]) -> np.ndarray:
-    allp = np.concatenate(pos)
-    lo = allp.min(axis=0) - look.NEURON_RADIUS
-    hi = allp.max(axis=0) + look.NEURON_RADIUS
-    return np.stack([lo, hi])
+def _outline(layers, pos: list[np.ndarray]) -> np.ndarray:
+    """The corners of every layer's box (its neurons, each with its extent): what the camera must show."""
+    out = []
+    for k, p in enumerate(pos):
+        r = look.neuron_extent(k, len(p))
+        lo, hi = p.min(axis=0) - r, p.max(axis=0) + r
+        out.extend([lo[0], y, z] for y in (lo[1], hi[1]) for z in (lo[2], hi[2]))
+        out.extend([hi[0], y, z] for y in (lo[1], hi[1]) for z in (lo[2], hi[2]))
+    return np.array(out, dtype=np.float64)
 
 
-def _labels(ctx: BuildContext, plan: dict, pos, extent) -> None:
+def class_names(plan: dict) -> list[str]:
+    """Names of the output neurons when the output is a choice between classes (2 or more
+    outputs): the CSV header's target columns, else 0, 1, 2, ...; [] for a single output."""
+    n_out = plan["network"]["layers"][-1]
+    if n_out < 2:
+        return []
+    header = plan["training"].get("header") or []
+    if len(header) >= n_out:
+        return [str(h) for h in header[-n_out:]]
+    return [str(i) for i in range(n_out)]
+
+
+def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
+    """Activity numbers beside the neurons of small layers, the output classes' names, the HUD and
+    the loss curve. ``view`` (tilt, azimuth) for the plane layout's three-quarter camera: everything
+    then faces that camera; None: the front view (everything in the x-z plane)."""
     from . import labels as lab
 
     act = plan["tracks"]["neuron_activity"]
     frames = np.asarray(act["frames"], dtype=np.float32)
     values = np.asarray(act["values"], dtype=np.float32)
-    offsets = np.concatenate([[0], np.cumsum(plan["network"]["layers"])])
+    layers = plan["network"]["layers"]
+    offsets = np.concatenate([[0], np.cumsum(layers)])
+    r = look.NEURON_RADIUS
+    if view is None:
+        rotation = lab.FACING_CAMERA
+        right, up, fwd = np.array([1.0, 0, 0]), np.array([0, 0, 1.0]), np.array([0, 1.0, 0])
+    else:
+        rotation = (np.pi / 2 - view[0], 0.0, view[1])
+        right, up, fwd = look.view_basis(*view)
     for k, p in enumerate(pos):
-        if len(p) > MAX_LABELLED_LAYER:
+        if len(p) > MAX_LABELLED_LAYER or look.is_image(k, len(p)):
             continue
         for i, c in enumerate(p):
-            loc = (c[0] + look.NEURON_RADIUS + 0.15, c[1] - look.NEURON_RADIUS, c[2] - 0.12)
+            if view is None:
+                loc = (c[0] + r + 0.15, c[1] - r, c[2] - 0.12)
+            else:
+                loc = tuple(c + (r + 0.15) * right - r * fwd - 0.12 * up)
             lab.number_label(
-                ctx, f"NNA Label {k}.{i:03d}", loc, frames, values[:, offsets[k] + i], decimals=2, size=0.32
+                ctx,
+                f"NNA Label {k}.{i:03d}",
+                loc,
+                frames,
+                values[:, offsets[k] + i],
+                decimals=2,
+                size=0.32,
+                rotation=rotation,
             )
+    for i, name in enumerate(class_names(plan)):
+        c = pos[-1][i]
+        lab.text_label(ctx, f"NNA Class {i:03d}", name, tuple(c + (r + 0.3) * up - r * fwd), 0.5, rotation)
     (lo, hi) = extent
-    width, height = hi[0] - lo[0], hi[2] - lo[2]
-    size = look.text_size(width, height)
-    # HUD above the network (three lines, first baseline at the location), loss curve to the right
-    lab.hud(ctx, plan, (lo[0], lo[1], hi[2] + 5.5 * size), size)
+    if view is None:
+        width, height = hi[0] - lo[0], hi[2] - lo[2]
+        size = look.text_size(width, height)
+        # HUD above the network (three lines, first baseline at the location), loss curve to the right
+        hud_at = (lo[0], lo[1], hi[2] + 5.5 * size)
+        curve_at = None
+    else:
+        # the same, in the plane facing the three-quarter camera through the network's middle
+        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+        cr, cu, cf = corners @ right, corners @ up, corners @ fwd
+        width, height = np.ptp(cr), np.ptp(cu)
+        size = look.text_size(width, height)
+        depth = (cf.min() + cf.max()) / 2
+        hud_at = tuple(cr.min() * right + (cu.max() + 5.5 * size) * up + depth * fwd)
+        curve_at = tuple((cr.max() + 3 * size) * right + (cu.min() + 2 * size) * up + depth * fwd)
+    lab.hud(ctx, plan, hud_at, size, rotation=rotation)
     curve_w = max(3.0, 0.35 * max(width, height))
     curve_h = max(2.0, 0.55 * height)
-    lab.loss_curve(ctx, plan, (hi[0] + 3 * size, lo[1], lo[2] + 2 * size), curve_w, curve_h, label_size=size)
+    if curve_at is None:
+        curve_at = (hi[0] + 3 * size, lo[1], lo[2] + 2 * size)
+    lab.loss_curve(ctx, plan, curve_at, curve_w, curve_h, label_size=size, rotation=rotation)
