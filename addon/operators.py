@@ -18,6 +18,9 @@ from .properties import settings_from
 
 #: The running build's progress, for the panel's progress bar (not saved, not undone): None when idle.
 PROGRESS: dict = {"factor": None, "text": ""}
+#: The plan of the latest build, by build id, for Export web page (the plan is not stored in the file:
+#: after reopening a .blend, build again to export the page).
+PLANS: dict = {}
 
 
 def _set_progress(context, factor: float | None, text: str = "") -> None:
@@ -60,6 +63,8 @@ def _finish_build(op, context, plan: dict) -> set[str]:
         wm.progress_end()
         _set_progress(context, None)
     nna_scene.show_scene(context, target)
+    PLANS.clear()
+    PLANS[res.build_id] = plan
     audio = context.scene.nna.audio_path or target.nna.audio_path
     if audio:
         from . import render

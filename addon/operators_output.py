@@ -179,4 +179,37 @@ class NNA_OT_export_gltf(bpy.types.Operator, ExportHelper):
         return {"FINISHED"}
 
 
-CLASSES = (NNA_OT_render_video, NNA_OT_render_stills, NNA_OT_export_gltf)
+class NNA_OT_export_web(bpy.types.Operator):
+    """Write the network's animation as a web page (index.html, its viewer and data) into a folder"""
+
+    bl_idname = "nna.export_web"
+    bl_label = "Export web page"
+    directory: StringProperty(subtype="DIR_PATH")
+
+    @classmethod
+    def poll(cls, context):
+        return _network(context) is not None
+
+    def invoke(self, context, event):
+        context.window_manager.fileselect_add(self)
+        return {"RUNNING_MODAL"}
+
+    def execute(self, context):
+        from . import operators, web
+
+        sc = _network(context)
+        try:
+            plan = operators.PLANS.get(sc.nna.build_id)
+            if plan is None:
+                raise NNCoreError(
+                    "web page: the plan of this network is not in memory: Build network (or Load plan) again"
+                )
+            folder = bpy.path.abspath(self.directory) or os.getcwd()
+            paths = web.write_web(plan, folder)
+        except Exception as exc:  # noqa: BLE001
+            return report_failure(self, "Export web page", exc)
+        self.report({"INFO"}, f"Wrote {outputs.printable(os.path.dirname(paths[0]), 200)}/index.html")
+        return {"FINISHED"}
+
+
+CLASSES = (NNA_OT_render_video, NNA_OT_render_stills, NNA_OT_export_gltf, NNA_OT_export_web)

@@ -73,6 +73,7 @@ class NNA_PT_main(_Sidebar, bpy.types.Panel):
         col.operator("nna.render_video", icon="RENDER_ANIMATION")
         col.operator("nna.render_stills", icon="RENDER_STILL")
         col.operator("nna.export_gltf", icon="EXPORT")
+        col.operator("nna.export_web", icon="WORLD")
 
 
 def _wrap(text: str, width: int) -> list[str]:

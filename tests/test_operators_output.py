@@ -52,3 +52,16 @@ def test_export_gltf_operator_reports_bad_path(built, tmp_path):
     with pytest.raises(RuntimeError, match="does not exist"):
         built.ops.nna.export_gltf(filepath=str(tmp_path / "missing" / "n.glb"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_web_page_from_the_panel(bpy_env, tmp_path):
+    bpy = bpy_env
+    assert bpy.ops.nna.build_network() == {"FINISHED"}
+    out = tmp_path / "page"
+    assert bpy.ops.nna.export_web(directory=str(out)) == {"FINISHED"}
+    assert {"index.html", "network.js", "viewer.js"} <= {p.name for p in out.iterdir()}
+    assert not [p for p in out.iterdir() if p.name.startswith(".nna-")]
+    import pytest
+
+    with pytest.raises(RuntimeError, match="does not exist"):
+        bpy.ops.nna.export_web(directory=str(tmp_path / "no" / "such" / "page"))
