@@ -71,6 +71,10 @@ def run_bpy(code: str, env: dict, timeout: float = 600) -> subprocess.CompletedP
     return run(cmd, timeout=timeout, env=env)
 
 
+#: What Export web page copies at run time (addon/web.py); the viewer's sources (web/src) stay out.
+WEB_RUNTIME = {"web/index.html", "web/vendor/viewer.js", "web/vendor/LICENSE-three.txt"}
+
+
 @pytest.fixture(scope="module")
 def ext_zip(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
@@ -89,7 +93,9 @@ def test_zip_holds_the_extension_and_nothing_else(ext_zip):
         n
         for n in names
         if not (n in TOP_FILES or (n.split("/")[0] in PACKAGES and n.endswith(".py") and "__pycache__" not in n))
+        and n not in WEB_RUNTIME
     ]
+    assert WEB_RUNTIME <= set(names), "the web page's template and viewer (Export web page) must be in the zip"
     assert stray == [], f"in the zip but not part of the extension (add to paths_exclude_pattern): {stray}"
     for pkg in PACKAGES:  # every source file of the add-on and of nncore is shipped
         on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / pkg).rglob("*.py") if "__pycache__" not in p.parts}
