@@ -181,7 +181,10 @@ def _export(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_f
     if "FINISHED" not in result or not tmp.is_file():
         raise RuntimeError(f"glTF export: the exporter did not write {tmp.name} ({result})")
     report(0.9, "dropping redundant keys")
-    tmp.write_bytes(compact_animation(tmp.read_bytes()))
+    fps = scene.render.fps / scene.render.fps_base
+    after = scene.nna.still_after if scene.nna.build_id else scene.frame_start
+    static = (after - scene.frame_start) / fps  # the trained network, idle: what viewers show without animation
+    tmp.write_bytes(static_pose(compact_animation(tmp.read_bytes()), static))
 
 
 # --------------------------------------------------------------------------------------------
@@ -587,3 +590,65 @@ def compact_animation(data: bytes) -> bytes:
     doc["bufferViews"] = new_views
     doc["buffers"][0]["byteLength"] = len(out)
     return write_glb(doc, bytes(out))
+
+
+def _sample(t: np.ndarray, v: np.ndarray, at: float, step: bool) -> np.ndarray:
+    """A sampler's value at time ``at`` (LINEAR or STEP; clamped at both ends)."""
+    t = t[:, 0].astype(np.float64)
+    i = int(np.searchsorted(t, at, side="right"))
+    if i == 0:
+        return v[0]
+    if i >= len(t) or step:
+        return v[min(i, len(t)) - 1]
+    a = (at - t[i - 1]) / (t[i] - t[i - 1]) if t[i] > t[i - 1] else 0.0
+    return v[i - 1] * (1 - a) + v[i] * a
+
+
+def static_pose(data: bytes, at: float) -> bytes:
+    """A GLB whose static pose (node transforms, materials' emission) is its animation at time ``at``,
+    and whose node, mesh and material names have no dots (three.js cuts animation track names at a
+    dot, so "NNA Neuron 0.000 glow" bound to nothing). Files it does not understand are unchanged."""
+    try:
+        doc, binary = read_glb(data)
+    except ValueError:
+        return data
+    accessors, views = doc.get("accessors", []), doc.get("bufferViews", [])
+
+    def read(i: int):
+        a = accessors[i]
+        width = _WIDTH.get(a["type"])
+        if a["componentType"] != _FLOAT or width is None or "bufferView" not in a:
+            return None
+        view = views[a["bufferView"]]
+        start = view.get("byteOffset", 0) + a.get("byteOffset", 0)
+        return np.frombuffer(binary, dtype="<f4", count=a["count"] * width, offset=start).reshape(a["count"], width)
+
+    for anim in doc.get("animations", []):
+        for ch in anim.get("channels", []):
+            smp = anim["samplers"][ch["sampler"]]
+            if smp.get("interpolation", "LINEAR") not in ("LINEAR", "STEP"):
+                continue
+            t, v = read(smp["input"]), read(smp["output"])
+            if t is None or v is None or len(t) != len(v) or not len(t):
+                continue
+            value = [float(x) for x in _sample(t, v, at, smp.get("interpolation") == "STEP")]
+            target = ch["target"]
+            pointer = target.get("extensions", {}).get("KHR_animation_pointer", {}).get("pointer")
+            if pointer is None and "node" in target and target.get("path") in ("scale", "translation", "rotation"):
+                node = doc["nodes"][target["node"]]
+                node.pop("matrix", None)
+                node[target["path"]] = value
+            elif pointer is not None:
+                parts = pointer.strip("/").split("/")
+                obj = doc
+                try:
+                    for key in parts[:-1]:
+                        obj = obj[int(key)] if isinstance(obj, list) else obj.setdefault(key, {})
+                    obj[parts[-1]] = value[0] if len(value) == 1 else value
+                except (KeyError, IndexError, ValueError, TypeError):
+                    continue
+    for kind in ("nodes", "meshes", "materials"):
+        for item in doc.get(kind, []):
+            if "name" in item:
+                item["name"] = item["name"].replace(".", "_")
+    return write_glb(doc, binary)

@@ -29,6 +29,11 @@ NEURON = "NNA Neuron 1.002"
 SYNAPSE = "NNA Synapse 1.000.002"
 
 
+def gl(name: str) -> str:
+    """An object's name as the .glb spells it: no dots (three.js cuts track names at a dot)."""
+    return name.replace(".", "_")
+
+
 def addon(name: str):
     return import_module(f"{ADDON_MODULE}.addon.{name}")
 
@@ -140,6 +145,8 @@ def exported(bpy_session, article_plan, tmp_path_factory):
         "after": after,
         "frames": frames,
         "fps": sc.render.fps,
+        "after_frame": sc.nna.still_after,
+        "after_index": int(sc.nna.still_after - frames[0]),
         "curves": curves,
         "evaluated": evaluated,
         "synapse_materials": synapse_mats,
@@ -172,14 +179,14 @@ def test_file_written_where_asked(exported):
 def test_nodes_and_one_clip(exported, glb):
     doc, _ = glb
     names = [n["name"] for n in doc["nodes"]]
-    assert set(exported["neurons"]) | set(exported["synapses"]) <= set(names)
+    assert {gl(n) for n in exported["neurons"] + exported["synapses"]} <= set(names)
     assert len(exported["neurons"]) == 8 and len(exported["synapses"]) == 16
     assert "NNA Camera" in names and doc["cameras"]
-    assert exported["labels"] and not set(exported["labels"]) & set(names)  # GN text is not exported
+    assert exported["labels"] and not {gl(n) for n in exported["labels"]} & set(names)  # GN text is not exported
     assert len(doc["animations"]) == 1
     anim = doc["animations"][0]
     scaled = {doc["nodes"][c["target"]["node"]]["name"] for c in anim["channels"] if c["target"]["path"] == "scale"}
-    assert scaled == set(exported["synapses"])
+    assert scaled == {gl(n) for n in exported["synapses"]}
     assert {"KHR_animation_pointer", "KHR_materials_emissive_strength"} <= set(doc["extensionsUsed"])
 
 
@@ -188,13 +195,33 @@ def test_emission_pointer_channels(exported, glb):
     by_name = {m["name"]: i for i, m in enumerate(doc["materials"])}
     pointers = {pointer(c) for c in doc["animations"][0]["channels"]} - {None}
     for name in exported["neurons"] + exported["synapses"]:
-        node = next(n for n in doc["nodes"] if n["name"] == name)
+        node = next(n for n in doc["nodes"] if n["name"] == gl(name))
         (prim,) = doc["meshes"][node["mesh"]]["primitives"]
         mat = prim["material"]
-        assert mat == by_name[f"{name} glow"]  # its own material
+        assert mat == by_name[gl(f"{name} glow")]  # its own material
         assert f"/materials/{mat}/emissiveFactor" in pointers
         if name in exported["neurons"]:
             assert f"/materials/{mat}/extensions/KHR_materials_emissive_strength/emissiveStrength" in pointers
+
+
+def test_names_bind_in_three_and_the_static_pose_is_the_trained_network(exported, glb):
+    doc, binary = glb
+    for kind in ("nodes", "meshes", "materials"):
+        assert not [i["name"] for i in doc[kind] if "." in i.get("name", "")], kind
+    anim = doc["animations"][0]
+    after = (exported["after_frame"] - exported["frames"][0]) / exported["fps"]
+    by_node = {c["target"].get("node"): c for c in anim["channels"] if c["target"].get("path") == "scale"}
+    signs = set()
+    for name in exported["synapses"]:
+        i = next(k for k, n in enumerate(doc["nodes"]) if n["name"] == gl(name))
+        expected = sampled(doc, binary, by_node[i], np.array([after]))[0]
+        np.testing.assert_allclose(doc["nodes"][i]["scale"], expected, rtol=1e-5)
+        mat = doc["materials"][doc["meshes"][doc["nodes"][i]["mesh"]]["primitives"][0]["material"]]
+        r, g, _ = mat["emissiveFactor"]
+        trained = exported["curves"][name, '["nna_weight"]', 0][exported["after_index"]]
+        assert (g > r) == (trained > 0), name  # green for a positive trained weight, red for negative
+        signs.add(bool(trained > 0))
+    assert signs == {True, False}
 
 
 def test_emission_in_web_range(exported, glb):
@@ -223,7 +250,7 @@ def test_animation_matches_scene(exported, glb):
     nodes = {n["name"]: i for i, n in enumerate(doc["nodes"])}
 
     def emission(name):
-        mat = doc["meshes"][doc["nodes"][nodes[name]]["mesh"]]["primitives"][0]["material"]
+        mat = doc["meshes"][doc["nodes"][nodes[gl(name)]]["mesh"]]["primitives"][0]["material"]
         chans = {pointer(c): c for c in anim["channels"] if pointer(c)}
         factor = sampled(doc, binary, chans[f"/materials/{mat}/emissiveFactor"], times)
         key = f"/materials/{mat}/extensions/KHR_materials_emissive_strength/emissiveStrength"
@@ -237,7 +264,7 @@ def test_animation_matches_scene(exported, glb):
 
     signs = set()
     for name in exported["synapses"]:
-        scale = next(c for c in anim["channels"] if c["target"] == {"node": nodes[name], "path": "scale"})
+        scale = next(c for c in anim["channels"] if c["target"] == {"node": nodes[gl(name)], "path": "scale"})
         radius = curves[name, "scale", 0]
         np.testing.assert_allclose(sampled(doc, binary, scale, times)[:, 0], radius, rtol=1e-4)  # Y-up: x is x
 
