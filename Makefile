@@ -85,10 +85,11 @@ validate: build
 blender:
 	@tools/find_blender.sh --gl
 
-# the test suite inside a real Blender (pytest-blender), against the built zip installed as an
-# extension in a temporary user folder; includes tests/test_blender_e2e.py
+# the add-on's tests (marker blender; the numpy-only ones need no Blender) inside a real Blender
+# (pytest-blender), against the built zip installed as an extension in a temporary user folder;
+# includes tests/test_blender_e2e.py
 test-blender: setup build
-	PY=$(PY) NNA_ZIP=$(ZIP) tools/test_blender.sh tests
+	PY=$(PY) NNA_ZIP=$(ZIP) tools/test_blender.sh tests -m blender
 
 # the real-window test: the built zip in a real Blender window on Xvfb, clicked through with simulated
 # events from the factory startup file; screenshots and result.json in out/ui (tools/test_ui.sh)
