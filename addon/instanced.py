@@ -22,10 +22,12 @@ keys, see docs/plan-format.md):
 * The forward and backward pulse positions (one value per synapse layer) are plain keyed
   modifier inputs with the plan's own interpolation.
 
-A synapse's radius is keyed like its weight, from ``look.synapse_radius_keys`` (so it moves
-exactly as the per-object F-curves of its scale do). Solid shading: the instances of synapses whose
-trained weight is negative get the red-displayed copy of the synapse material (as per-object
-builds do), so Solid's default Material colour shows green and red.
+A synapse's radius is ``look.synapse_radius_keys`` of the two keys' weights, mixed by the same
+fraction: it moves exactly as the per-object F-curves of its scale (keyed with those radii) do.
+
+Solid shading: the instances of synapses whose trained weight is negative get the red-displayed
+copy of the synapse material (as per-object builds do), so Solid's default Material colour shows
+green and red.
 
 Row numbers are float32 in the node tree: a table holds fewer than 2**24 rows (checked).
 """
@@ -95,16 +97,24 @@ def _sample_group(ctx: BuildContext) -> bpy.types.NodeTree:
     ).outputs[0]
     a = sample(key_in)
     b = sample(t.math("MINIMUM", t.math("ADD", key_in, 1.0), last))
-    mix = t.node("ShaderNodeMix", {"Factor": frac, "A": a, "B": b}, data_type="FLOAT")
-    t.output(mix.outputs["Result"], name="Value", socket_type="NodeSocketFloat")
+    value = mix(t, frac, a, b)
+    out = ng.nodes.new("NodeGroupOutput")
+    t.order.append(out)
+    for name, sock in (("Value", value), ("A", a), ("B", b), ("Factor", frac)):
+        ng.interface.new_socket(name, in_out="OUTPUT", socket_type="NodeSocketFloat")
+        ng.links.new(sock, out.inputs[name])
+    t.arrange()
     ctx.shared[key] = ng
     return ng
+
+
+def mix(t: labels.Tree, factor, a, b):
+    return t.node("ShaderNodeMix", {"Factor": factor, "A": a, "B": b}, data_type="FLOAT").outputs["Result"]
 
 
 #: Tracks of a synapse layer: (name, timing), timing naming the inputs Key/Start/Rate/Last it uses.
 SYNAPSE_TRACKS = (
     (materials.WEIGHT, "W"),
-    (RADIUS, "W"),
     (materials.SIGNAL, "S"),
     (materials.ERROR, "E"),
 )
@@ -119,10 +129,22 @@ def _timing_inputs(t: labels.Tree, prefix: str) -> dict:
 
 
 def _sampled(t: labels.Tree, ctx: BuildContext, table, count, offset, timing: dict):
+    """The ``NNA Key Sample`` node's outputs: Value (at the current frame), A and B (the two keys'
+    values) and Factor (how far from A to B)."""
     n = t.node("GeometryNodeGroup", node_tree=_sample_group(ctx))
     for name, sock in (("Table", table), ("Count", count), ("Offset", offset), *timing.items()):
         t.feed(n.inputs[name], sock)
-    return n.outputs[0]
+    return n.outputs
+
+
+def _radius(t: labels.Tree, weight, scale, inverse):
+    """look.synapse_radius_keys of one weight: ``scale * (R_MIN + (R_MAX - R_MIN) * g)`` with
+    ``g = min(|w| * inverse, 1)`` for a big layer (inverse > 0), else ``tanh(|w| / W_REF)``."""
+    w = t.math("ABSOLUTE", weight)
+    dense = t.math("TANH", t.math("DIVIDE", w, look.W_REF))
+    big = t.math("MINIMUM", t.math("MULTIPLY", w, inverse), 1.0)
+    g = t.switch(t.compare("GREATER_THAN", inverse, 0.0), dense, big, kind="FLOAT")
+    return t.math("MULTIPLY", scale, t.math("ADD", look.R_MIN, t.math("MULTIPLY", look.R_MAX - look.R_MIN, g)))
 
 
 def _store(t: labels.Tree, geometry, name: str, value, data_type: str = "FLOAT"):
@@ -156,7 +178,7 @@ def _neuron_group(ctx: BuildContext) -> bpy.types.NodeTree:
     offset = t.input("Offset", "NodeSocketFloat", 0.0)
     timing = _timing_inputs(t, "A ")
     table_geo = t.node("GeometryNodeObjectInfo", {"Object": table}, transform_space="ORIGINAL").outputs["Geometry"]
-    value = _sampled(t, ctx, table_geo, count, offset, timing)
+    value = _sampled(t, ctx, table_geo, count, offset, timing)["Value"]
     points = _store(t, points, materials.ACTIVITY, value)
     inst = t.node(
         "GeometryNodeInstanceOnPoints",
@@ -188,10 +210,15 @@ def _synapse_group(ctx: BuildContext) -> bpy.types.NodeTree:
     backward = t.input("Backward", "NodeSocketFloat", 0.0)
     dim = t.input("Dim", "NodeSocketFloat", 0.0)
     inverse = t.input("Inverse Peak", "NodeSocketFloat", 0.0)
+    radius_scale = t.input("Radius Scale", "NodeSocketFloat", 1.0)
 
     table_geo = t.node("GeometryNodeObjectInfo", {"Object": table}, transform_space="ORIGINAL").outputs["Geometry"]
     for name, prefix in SYNAPSE_TRACKS:
-        points = _store(t, points, name, _sampled(t, ctx, table_geo, count, offsets[name], timings[prefix]))
+        out = _sampled(t, ctx, table_geo, count, offsets[name], timings[prefix])
+        points = _store(t, points, name, out["Value"])
+        if name == materials.WEIGHT:
+            ra, rb = (_radius(t, out[k], radius_scale, inverse) for k in ("A", "B"))
+            points = _store(t, points, RADIUS, mix(t, out["Factor"], ra, rb))
     for name, value in (
         (materials.FORWARD, forward),
         (materials.BACKWARD, backward),
@@ -367,18 +394,22 @@ def build(ctx: BuildContext, plan: dict, pos: list[np.ndarray], report) -> tuple
         weights = np.asarray(g["weight"]["values"], dtype=np.float32)  # K x N
         target = np.asarray(g["target"])
         drawn = look.drawn_synapses(weights, target, layers[k + 1])
-        src, dst = np.asarray(g["source"])[drawn], target[drawn]
+        every = len(drawn) == n_syn
+
+        def pick(values, every=every, drawn=drawn):
+            return values if every else values[:, drawn]
+
+        src, dst = pick(np.asarray(g["source"])[None])[0], pick(target[None])[0]
         start, d = pos[k][src], pos[k + 1][dst] - pos[k][src]
         length = np.linalg.norm(d, axis=1)
         pitch = np.arccos(np.clip(d[:, 2] / length, -1.0, 1.0))
         yaw = np.arctan2(d[:, 1], d[:, 0])
-        w = weights[:, drawn]
-        radius = look.synapse_radius_keys(weights, n_syn, r_scale)[:, drawn]
-        signal = np.asarray(g["signal"]["values"], dtype=np.float32)[:, drawn]
-        error = np.asarray(g["error"]["values"], dtype=np.float32)[:, drawn]
-        blocks = [w, radius, signal, error]
+        w = pick(weights)
+        signal = pick(np.asarray(g["signal"]["values"], dtype=np.float32))
+        error = pick(np.asarray(g["error"]["values"], dtype=np.float32))
+        blocks = [w, signal, error]
         table = _table(ctx, f"NNA Synapse table {k}", blocks)
-        n_values += sum(b.size for b in blocks) - radius.size
+        n_values += sum(b.size for b in blocks)
 
         me = _points_mesh(ctx, f"NNA Synapses {k}", start)
         _attribute(me, INDEX, "INT", drawn)
@@ -396,6 +427,7 @@ def build(ctx: BuildContext, plan: dict, pos: list[np.ndarray], report) -> tuple
             "Count": float(len(drawn)),
             "Dim": float(dim),
             "Inverse Peak": float(inv),
+            "Radius Scale": float(r_scale),
         }
         statics.update({f"{name} Offset": float(sizes[i]) for i, (name, _) in enumerate(SYNAPSE_TRACKS)})
         channels = {}

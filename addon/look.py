@@ -230,8 +230,8 @@ def is_big_layer(n_synapses: int) -> bool:
 
 def layer_peak(weights) -> float:
     """A layer's largest |w| over every key (1 if all are 0): the reference of its big-layer look."""
-    w = np.abs(np.asarray(weights, dtype=np.float64))
-    peak = float(w.max()) if w.size else 0.0
+    w = np.asarray(weights)
+    peak = float(np.abs(w).max()) if w.size else 0.0
     return peak if peak > 0 else 1.0
 
 
@@ -239,10 +239,10 @@ def drawn_synapses(weights, target, n_target: int) -> np.ndarray:
     """Indices (sorted) of the synapses of one layer that are drawn: all of them up to MAX_DRAWN,
     else the STRONGEST strongest into each receiving neuron, strongest by the largest |w| the
     synapse reaches in the plan (``weights``: K x N keys); ties keep the lower index."""
-    w = np.abs(np.asarray(weights, dtype=np.float64))
-    n = w.shape[-1]
+    n = np.shape(weights)[-1]
     if n <= MAX_DRAWN:
         return np.arange(n)
+    w = np.abs(np.asarray(weights, dtype=np.float64))
     per = STRONGEST
     peak = w.max(axis=0) if w.ndim == 2 else w
     target = np.asarray(target, dtype=np.int64)
