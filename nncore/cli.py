@@ -8,7 +8,7 @@ import time
 
 from . import __version__, outputs
 from . import plan as plan_io
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .data import DATASETS
 from .errors import NNCoreError
 from .limits import MAX_WORK
@@ -27,8 +27,15 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layers", help="layer sizes, inputs first, e.g. 3,4,1")
     p.add_argument("--activation", choices=ACTIVATIONS, help="hidden-layer activation")
     p.add_argument("--bias", action=argparse.BooleanOptionalAction, default=None, help="biases on or off")
+    p.add_argument(
+        "--output-activation",
+        choices=OUTPUT_ACTIVATIONS,
+        help="output-layer activation (default: as the hidden layers; softmax goes with cross-entropy)",
+    )
     p.add_argument("--dataset", choices=DATASETS + ("csv",), help="built-in training data")
     p.add_argument("--csv", metavar="PATH", help="training data: input columns then target columns")
+    p.add_argument("--target-column", metavar="NAME", help="CSV header name of the class column (0..N-1)")
+    p.add_argument("--classes", type=int, metavar="N", help="the CSV's last column holds class indices 0..N-1")
     p.add_argument("--lr", type=float, help="learning rate")
     p.add_argument("--batch", type=int, help="examples per update: 1 online, 0 full batch")
     p.add_argument("--cycles", type=int, help="training cycles (epochs)")
@@ -66,8 +73,11 @@ TRAINING_OPTIONS = (
     "layers",
     "activation",
     "bias",
+    "output_activation",
     "dataset",
     "csv",
+    "target_column",
+    "classes",
     "lr",
     "batch",
     "cycles",
@@ -108,6 +118,10 @@ def settings_from_args(a: argparse.Namespace):
         raise NNCoreError(f"--dataset {a.dataset} contradicts --csv (a CSV file is the csv dataset; give one)")
     if a.max_work is not None and not a.max_work > 0:
         raise NNCoreError(f"--max-work: must be a positive number, got {a.max_work:g}")
+    if a.classes is not None and a.classes < 2:
+        raise NNCoreError(f"--classes: need at least 2 classes, got {a.classes}")
+    if a.target_column is not None and not a.target_column.strip():
+        raise NNCoreError("--target-column: no column name given")
     if a.fit is not None and a.duration is None:
         raise NNCoreError(f"--fit {a.fit}: only with --duration")
     return settings_for(
@@ -115,8 +129,11 @@ def settings_from_args(a: argparse.Namespace):
         layers=parse_ints(a.layers, "layers") if a.layers is not None else None,
         activation=a.activation,
         bias=a.bias,
+        output_activation=a.output_activation,
         dataset=a.dataset,
         csv=a.csv,
+        target_column=a.target_column,
+        classes=a.classes,
         learning_rate=a.lr,
         batch=a.batch,
         cycles=a.cycles,

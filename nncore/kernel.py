@@ -21,6 +21,8 @@ MAX_KERNEL_WEIGHTS = 256
 
 
 def supports(spec: NetworkSpec) -> bool:
+    if spec.output_activation == "softmax":  # not written as scalar code: numpy does it
+        return False
     return spec.n_synapses + (sum(spec.layers[1:]) if spec.bias else 0) <= MAX_KERNEL_WEIGHTS
 
 

@@ -12,6 +12,8 @@ Conventions (the same as the 2015 original):
   back through the weights *before* their update; a weight then moves by
   ``learning_rate * input_signal * delta``. For a batch the changes are summed.
   This is plain gradient descent on ``E = 0.5 * sum((target - output) ** 2)``.
+* A softmax output layer goes with the cross-entropy loss ``E = -sum(target * log(output))``:
+  its delta is the error ``target - output`` itself (``-dE/dz``), the rest is unchanged.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class NetworkSpec:
 
     layers: tuple[int, ...]
     activation: str = "sigmoid"
-    output_activation: str = ""  # "" = same as hidden, or sigmoid when hidden is relu
+    output_activation: str = ""  # "" = same as hidden, or sigmoid when hidden is relu; or softmax
     bias: bool = False
 
     def __post_init__(self) -> None:
@@ -52,8 +54,12 @@ class NetworkSpec:
         if self.activation not in act.ACTIVATIONS:
             raise NNCoreError(f"activation: {self.activation!r} is not one of {', '.join(act.ACTIVATIONS)}")
         out = self.output_activation or ("sigmoid" if self.activation == "relu" else self.activation)
-        if out not in ("sigmoid", "tanh"):
-            raise NNCoreError(f"output activation: {out!r} must be sigmoid or tanh (relu is for hidden layers only)")
+        if out not in act.OUTPUT_ACTIVATIONS:
+            raise NNCoreError(
+                f"output activation: {out!r} must be sigmoid, tanh or softmax (relu is for hidden layers only)"
+            )
+        if out == "softmax" and layers[-1] < 2:
+            raise NNCoreError("output activation: softmax needs at least 2 output neurons (one per class)")
         object.__setattr__(self, "output_activation", out)
 
     @property
@@ -150,10 +156,14 @@ def apply_update(params: Params, acts: list[np.ndarray], deltas: list[np.ndarray
 
 
 def loss_and_gradients(spec: NetworkSpec, params: Params, X: np.ndarray, T: np.ndarray):
-    """``E = 0.5 * sum((T - Y) ** 2)`` and ``dE/dW``, ``dE/db`` (for checks and tests)."""
+    """``E = 0.5 * sum((T - Y) ** 2)`` (softmax: ``-sum(T * log(Y))``) and ``dE/dW``, ``dE/db``
+    (for checks and tests)."""
     acts = forward(spec, params, X)
     error, deltas = backward(spec, params, acts, T)
-    loss = 0.5 * float(np.sum(error**2))
+    if spec.output_activation == "softmax":
+        loss = -float(np.sum(np.asarray(T) * np.log(np.maximum(acts[-1], 1e-300))))
+    else:
+        loss = 0.5 * float(np.sum(error**2))
     gw = [-(d.T @ acts[k]) for k, d in enumerate(deltas)]
     gb = [-d.sum(axis=0) for d in deltas] if params.biases else []
     return loss, gw, gb

@@ -17,14 +17,13 @@ from typing import Any
 import numpy as np
 
 from . import limits, outputs
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .errors import NNCoreError
 from .network import MAX_LAYER_SIZE
 from .timeline import MAX_LOSS_POINTS, PHASES, SCHEMA_VERSION
 from .train import MAX_CYCLES, MAX_SHOWN, MAX_WEIGHT
 
 INTERPOLATIONS = ("CONSTANT", "LINEAR")
-OUTPUT_ACTIVATIONS = ("sigmoid", "tanh")
 
 
 def dumps(plan: dict) -> str:
@@ -507,8 +506,12 @@ def validate_json(plan: Any) -> dict:
     S = len(layers) - 1
     n0, n_out, n_neurons = layers[0], layers[-1], sum(layers)
     acts = _list(net, "network", "activations")
-    if len(acts) != S or not all(type(a) is str and a in ACTIVATIONS for a in acts):
-        _fail("network.activations", f"must list {S} of {', '.join(ACTIVATIONS)}")
+    if (
+        len(acts) != S
+        or not all(type(a) is str and a in ACTIVATIONS for a in acts[:-1])
+        or not (type(acts[-1]) is str and acts[-1] in ACTIVATIONS + OUTPUT_ACTIVATIONS)
+    ):
+        _fail("network.activations", f"must list {S} of {', '.join(ACTIVATIONS)} (softmax: the output layer only)")
     if len(set(acts[:-1])) > 1:
         _fail("network.activations", "hidden layers must share one activation")
     if acts[-1] not in OUTPUT_ACTIVATIONS:
@@ -544,6 +547,24 @@ def validate_json(plan: Any) -> dict:
             if not isinstance(h, str):
                 _fail(f"training.header[{i}]", f"must be a string, got {_show(h)}")
             _check_text(h, f"training.header[{i}]", limits.MAX_NAME)
+    softmax = acts[-1] == "softmax"
+    for key in ("final_accuracy", "test_accuracy"):  # optional: softmax networks only
+        if key in tr:
+            if not softmax:
+                _fail(f"training.{key}", "only a softmax network has an accuracy")
+            _float(tr, "training", key, 0.0, 1.0)
+    if ("test_accuracy" in tr) != ("test_examples" in tr):
+        _fail("training", "test_accuracy and test_examples go together")
+    if "test_examples" in tr:
+        _int(tr, "training", "test_examples", 1, limits.MAX_EXAMPLES)
+    if "class_names" in tr:
+        names = _list(tr, "training", "class_names")
+        if len(names) != n_out:
+            _fail("training.class_names", f"has {len(names)} names, expected {n_out} (one per output)")
+        for i, h in enumerate(names):
+            if not isinstance(h, str):
+                _fail(f"training.class_names[{i}]", f"must be a string, got {_show(h)}")
+            _check_text(h, f"training.class_names[{i}]", limits.MAX_NAME)
     N = len(shown) * len(shown_ex)
     if N > limits.MAX_STEPS:
         _fail(
@@ -581,6 +602,8 @@ def validate_json(plan: Any) -> dict:
     q = _obj(plan, "", "query")
     _floats(_get(q, "query", "inputs"), "query.inputs", n0, count)
     _floats(_get(q, "query", "outputs"), "query.outputs", n_out, count)
+    if "target" in q:  # optional: the query is a held-out example with a known answer
+        _floats(_get(q, "query", "target"), "query.target", n_out, count)
     w = _obj(plan, "", "weights")
     for key in ("before", "after"):
         mats = _list(w, "weights", key)
@@ -596,6 +619,10 @@ def validate_json(plan: Any) -> dict:
         _fail("loss.cycles", f"must run from 1 to training.cycles ({cycles})")
     _increasing(lc, "loss.cycles", "cycles")
     _floats(_get(loss, "loss", "mean_error"), "loss.mean_error", len(lc), count, lo=0.0)
+    if "accuracy" in loss:  # optional: softmax networks only
+        if not softmax:
+            _fail("loss.accuracy", "only a softmax network has an accuracy")
+        _floats(_get(loss, "loss", "accuracy"), "loss.accuracy", len(lc), count, lo=0.0, hi=1.0)
     lf = _ints(_get(loss, "loss", "frames"), "loss.frames", 1, end, count, length=len(lc))
     if any(b < a for a, b in zip(lf, lf[1:])):
         _fail("loss.frames", "frames must not decrease")

@@ -27,7 +27,7 @@ from .train import (
     spaced_cycles,
 )
 
-PRESETS = ("article", "xor", "and", "or", "csv")
+PRESETS = ("article", "xor", "and", "or", "csv", "digits")
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,14 @@ class Settings:
     layers: tuple[int, ...] = (3, 4, 1)
     activation: str = "sigmoid"
     bias: bool = False
+    #: "" (as the hidden layers; sigmoid after relu), sigmoid, tanh or softmax (with cross-entropy)
+    output_activation: str = ""
     dataset: str = "article"
     csv: str = ""
+    #: Class targets in the CSV: the column of this header name, or (``classes`` = N) the last
+    #: column, holding class indices 0..N-1 (made one-hot); both imply a softmax output.
+    target_column: str = ""
+    classes: int = 0
     learning_rate: float = 1.0
     batch: int = 1
     cycles: int = 60000
@@ -62,6 +68,20 @@ _PRESETS = {
     "and": Settings("and", (2, 2, 1), bias=True, dataset="and", cycles=5000, show=DEFAULT_SHOWN, query=(1.0, 1.0)),
     "or": Settings("or", (2, 2, 1), bias=True, dataset="or", cycles=5000, show=DEFAULT_SHOWN, query=(0.0, 1.0)),
     "csv": Settings("csv", (2, 4, 1), bias=True, dataset="csv", cycles=5000, show=DEFAULT_SHOWN, query=None),
+    # 8x8 handwritten digits: mini-batches of 16, 30 cycles; the new situation is a held-out test digit
+    "digits": Settings(
+        "digits",
+        (64, 16, 10),
+        output_activation="softmax",
+        bias=True,
+        dataset="digits",
+        learning_rate=0.1,
+        batch=16,
+        cycles=30,
+        show=5,
+        examples_shown=4,
+        query=None,
+    ),
 }
 
 
@@ -103,10 +123,23 @@ def load_dataset(s: Settings) -> Dataset:
     if s.dataset == "csv":
         if not s.csv:
             raise NNCoreError("csv: the csv dataset needs a file (--csv PATH)")
-        return load_csv(s.csv, s.layers[0], s.layers[-1])
+        n = s.classes or (s.layers[-1] if s.target_column else 0)
+        ds = load_csv(s.csv, s.layers[0], s.layers[-1], s.target_column, n)
+        if _output_activation(s) == "softmax" and ds.header and not ds.class_names:
+            ds = replace(ds, class_names=ds.header[s.layers[0] :])  # one-hot columns: their names
+        return ds
+    if s.target_column or s.classes:
+        raise NNCoreError("target column / classes: only for CSV data (--csv PATH)")
     if s.dataset not in DATASETS:
         raise NNCoreError(f"dataset: {s.dataset!r} is not one of {', '.join(DATASETS + ('csv',))}")
     return builtin(s.dataset)
+
+
+def _output_activation(s: Settings) -> str:
+    """The output activation: as given, else softmax for class targets, else the network's default."""
+    if s.output_activation:
+        return s.output_activation
+    return "softmax" if (s.target_column or s.classes) else ""
 
 
 def _shown(s: Settings) -> list[int]:
@@ -119,11 +152,11 @@ def _prepare(s: Settings) -> tuple[NetworkSpec, Dataset, TrainConfig, limits.Est
     """Everything checked before any training: settings, data, and every limit."""
     if not isinstance(s.layers, (tuple, list)):
         raise NNCoreError(f"layers: must be a list of sizes, got {s.layers!r:.40}")
-    spec = NetworkSpec(tuple(s.layers), s.activation, bias=s.bias)
+    spec = NetworkSpec(tuple(s.layers), s.activation, _output_activation(s), bias=s.bias)
     if not isinstance(s.timing, Timing):
         raise NNCoreError("timing: must be a nncore.timeline.Timing")
     s.timing.validate()
-    for name in ("cycles", "batch", "seed", "examples_shown"):
+    for name in ("cycles", "batch", "seed", "examples_shown", "classes"):
         v = getattr(s, name)
         if isinstance(v, bool) or not isinstance(v, int):
             raise NNCoreError(f"{name.replace('_', ' ')}: must be a whole number, got {v!r:.40}")
@@ -275,8 +308,23 @@ def describe(plan: dict) -> str:
     q = plan["query"]
     ins = ", ".join(f"{v:g}" for v in q["inputs"])
     outs = ", ".join(f"{v:.4f}" for v in q["outputs"])
-    err = plan["training"]["final_mean_error"] * 100
-    text = f"final mean error {err:.2f}%; new situation [{ins}] -> {outs}"
+    tr = plan["training"]
+    err = tr["final_mean_error"] * 100
+    text = f"final mean error {err:.2f}%"
+    if "final_accuracy" in tr:
+        text += f", accuracy {tr['final_accuracy'] * 100:.1f}%"
+    if "test_accuracy" in tr:
+        text += f", test accuracy {tr['test_accuracy'] * 100:.1f}% ({tr['test_examples']:,} held-out examples)"
+    if len(q["inputs"]) > 12:  # a digit's 64 pixels: the answer, not the pixels
+        names = tr.get("class_names") or [str(i) for i in range(len(q["outputs"]))]
+        best = max(range(len(q["outputs"])), key=q["outputs"].__getitem__)
+        text += f"; new situation ({len(q['inputs'])} inputs) -> {limits.clean_name(names[best], 20)}"
+        text += f" ({q['outputs'][best]:.4f})"
+        if "target" in q:
+            want = max(range(len(q["target"])), key=q["target"].__getitem__)
+            text += f", target {limits.clean_name(names[want], 20)}"
+    else:
+        text += f"; new situation [{ins}] -> {outs}"
     header = plan["training"].get("header")
     if header:  # a CSV's first row, taken as column names: say so (a typo would hide a row)
         text += (

@@ -383,6 +383,13 @@ def build_plan(rec: Record, timing: Timing | None = None, preset: str = "") -> d
             "final_outputs": _r(rec.final_outputs),
             "targets": _r(rec.dataset.T),
             **({"header": list(rec.dataset.header)} if rec.dataset.header else {}),
+            # softmax networks only (plans of other networks stay as they were)
+            **({"final_accuracy": float(np.round(rec.final_accuracy, DECIMALS))} if rec.accuracy is not None else {}),
+            **(
+                {"test_accuracy": float(np.round(rec.test_accuracy, DECIMALS))} if rec.test_accuracy is not None else {}
+            ),
+            **({"test_examples": len(rec.dataset.test_X)} if rec.test_accuracy is not None else {}),
+            **({"class_names": list(rec.dataset.class_names)} if rec.dataset.class_names else {}),
         },
         "timing": {
             # end_frames only in a plan fitted to a duration: plans without it read as end_frames 0
@@ -394,7 +401,11 @@ def build_plan(rec: Record, timing: Timing | None = None, preset: str = "") -> d
             "frame_start": 1,
             "frame_end": end,
         },
-        "query": {"inputs": _r(rec.query), "outputs": _r(qa[-1])},
+        "query": {
+            "inputs": _r(rec.query),
+            "outputs": _r(qa[-1]),
+            **({"target": _r(rec.query_target)} if rec.query_target is not None else {}),
+        },
         "weights": {
             "before": [_r(w) for w in rec.initial.weights],
             "after": [_r(w) for w in rec.final.weights],
@@ -402,6 +413,7 @@ def build_plan(rec: Record, timing: Timing | None = None, preset: str = "") -> d
         "loss": {
             "cycles": lc.tolist(),
             "mean_error": _r(rec.mean_error[lc - 1]),
+            **({"accuracy": _r(rec.accuracy[lc - 1])} if rec.accuracy is not None else {}),
             "frames": loss_frames.astype(int).tolist(),
         },
         "states": states,

@@ -134,6 +134,17 @@ class Record:
     mean_error: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per cycle, index c - 1
     query: np.ndarray | None = None
     query_activations: list[np.ndarray] | None = None
+    #: Softmax networks only (else None): per cycle, index c - 1, the fraction of examples whose
+    #: largest output is the target's class, measured during the cycle like the mean error.
+    accuracy: np.ndarray | None = None
+    #: Softmax networks with a held-out test set (Dataset.test_X): the final network's accuracy on it.
+    test_accuracy: float | None = None
+    #: The query's target when the query is a held-out test example (the digits preset), else None.
+    query_target: np.ndarray | None = None
+
+    @property
+    def final_accuracy(self) -> float | None:
+        return None if self.accuracy is None else float(self.accuracy[-1])
 
     @property
     def final_outputs(self) -> np.ndarray:
@@ -178,8 +189,12 @@ def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence
     show_set = set(shown_examples(n, cfg.examples_shown))
     lr = float(cfg.learning_rate)
     use_kernel = batch == 1 and kernel.supports(spec)
-    rows = [tuple(x) + tuple(t) for x, t in zip(ds.X.tolist(), ds.T.tolist())]
+    rows = [tuple(x) + tuple(t) for x, t in zip(ds.X.tolist(), ds.T.tolist())] if use_kernel else []
     errors = rec.mean_error
+    classify = spec.output_activation == "softmax"
+    if classify:
+        rec.accuracy = np.zeros(cfg.cycles)
+        classes = np.argmax(ds.T, axis=1)
 
     def check(cycle: int) -> None:
         e = errors[cycle - 1]
@@ -194,11 +209,14 @@ def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence
 
     def _run_cycle(cycle: int, record: bool) -> None:
         tot = 0.0
+        right = 0
         for start in range(0, n, batch):
             sl = slice(start, start + batch)
             acts = forward(spec, params, ds.X[sl])
             err, deltas = backward(spec, params, acts, ds.T[sl])
             tot += float(np.abs(err).sum())
+            if classify:
+                right += int(np.count_nonzero(np.argmax(np.atleast_2d(acts[-1]), axis=1) == classes[sl]))
             before = params.copy() if record else None
             apply_update(params, acts, deltas, lr)
             if record:
@@ -220,6 +238,8 @@ def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence
                         )
                     )
         errors[cycle - 1] = tot / (n * spec.layers[-1])
+        if classify:
+            rec.accuracy[cycle - 1] = right / n
 
     def run_plain(first: int, count: int) -> None:
         """Cycles first..first+count-1, unrecorded; checks divergence cycle by cycle on failure."""
@@ -253,6 +273,13 @@ def iter_train(spec: NetworkSpec, ds: Dataset, cfg: TrainConfig, query: Sequence
             done = target
     yield done
     rec.final = params
+    if classify and ds.test_X is not None and len(ds.test_X):
+        with np.errstate(all="ignore"):
+            out = forward(spec, params, ds.test_X)[-1]
+        rec.test_accuracy = float(np.mean(np.argmax(out, axis=1) == np.argmax(ds.test_T, axis=1)))
+    if query is None and ds.test_X is not None and len(ds.test_X):
+        query = ds.test_X[0]  # a held-out example: a situation the network has not seen
+        rec.query_target = np.asarray(ds.test_T[0], dtype=np.float64)
     if query is None:
         query = ds.X[0]
     rec.query = np.asarray(query, dtype=np.float64)

@@ -73,6 +73,8 @@ def run_bpy(code: str, env: dict, timeout: float = 600) -> subprocess.CompletedP
 
 #: What Export web page copies at run time (addon/web.py); the viewer's sources (web/src) stay out.
 WEB_RUNTIME = {"web/index.html", "web/vendor/viewer.js", "web/vendor/LICENSE-three.txt"}
+#: Package data nncore reads at run time (the digits preset's images).
+PACKAGE_DATA = {"nncore/data/digits.csv.gz"}
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +95,9 @@ def test_zip_holds_the_extension_and_nothing_else(ext_zip):
         n
         for n in names
         if not (n in TOP_FILES or (n.split("/")[0] in PACKAGES and n.endswith(".py") and "__pycache__" not in n))
-        and n not in WEB_RUNTIME
+        and n not in WEB_RUNTIME | PACKAGE_DATA
     ]
+    assert PACKAGE_DATA <= set(names), "the digits preset's data must be in the zip"
     assert WEB_RUNTIME <= set(names), "the web page's template and viewer (Export web page) must be in the zip"
     assert stray == [], f"in the zip but not part of the extension (add to paths_exclude_pattern): {stray}"
     for pkg in PACKAGES:  # every source file of the add-on and of nncore is shipped

@@ -587,3 +587,69 @@ def test_text_track_carries_the_step(small_plan):
         assert text["error"][i] == pytest.approx(float(np.mean(np.abs(step["error"]))), abs=2e-6)
     assert text["output"][-1] == small_plan["query"]["outputs"]
     assert text["mean_error"][-2] == pytest.approx(small_plan["training"]["final_mean_error"], abs=1e-6)
+
+
+# --- softmax plans: accuracy, optional fields -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def softmax_plan(tmp_path_factory):
+    rng = np.random.default_rng(2)
+    c = rng.integers(0, 3, 30)
+    X = np.array([[1.0, 0.0], [-1.0, 0.5], [0.0, -1.0]])[c] + 0.2 * rng.standard_normal((30, 2))
+    path = tmp_path_factory.mktemp("softmax") / "blobs.csv"
+    rows = ["x,y,red,green,blue"] + [
+        ",".join(f"{v:.4f}" for v in x) + "," + ",".join("1" if k == ci else "0" for k in range(3))
+        for x, ci in zip(X, c)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    s = settings_for(
+        "csv", csv=str(path), layers=(2, 5, 3), output_activation="softmax", learning_rate=0.1, cycles=50, show=3
+    )
+    return make_plan(s)
+
+
+def test_softmax_plan_records_accuracy(softmax_plan):
+    from nncore.presets import describe
+
+    p = plan_io.loads(plan_io.dumps(softmax_plan))
+    assert p["network"]["activations"] == ["sigmoid", "softmax"]
+    tr = p["training"]
+    assert 0.9 < tr["final_accuracy"] <= 1.0
+    assert len(p["loss"]["accuracy"]) == len(p["loss"]["cycles"])
+    assert p["loss"]["accuracy"][-1] == tr["final_accuracy"]
+    assert tr["class_names"] == ["red", "green", "blue"]  # the one-hot columns' header names
+    assert "test_accuracy" not in tr and "target" not in p["query"]
+    assert f"accuracy {tr['final_accuracy'] * 100:.1f}%" in describe(p)
+
+
+def test_sigmoid_plans_have_no_accuracy(small_plan, article_plan):
+    for p in (small_plan, article_plan):
+        assert not {"final_accuracy", "test_accuracy", "test_examples", "class_names"} & set(p["training"])
+        assert "accuracy" not in p["loss"] and "target" not in p["query"]
+
+
+@pytest.mark.parametrize(
+    "mutate, words",
+    [
+        (lambda p: p["loss"].__setitem__("accuracy", p["loss"]["accuracy"][:-1]), "loss.accuracy"),
+        (lambda p: p["loss"]["accuracy"].__setitem__(0, 1.5), "loss.accuracy"),
+        (lambda p: p["training"].__setitem__("final_accuracy", -0.1), "training.final_accuracy"),
+        (lambda p: p["training"].__setitem__("class_names", ["a", "b"]), "training.class_names"),
+        (lambda p: p["training"].__setitem__("test_accuracy", 0.5), "test_examples"),
+        (lambda p: p["query"].__setitem__("target", [1.0]), "query.target"),
+        (lambda p: p["network"].__setitem__("activations", ["softmax", "softmax"]), "network.activations"),
+    ],
+)
+def test_softmax_plan_fields_are_validated(softmax_plan, mutate, words):
+    p = copy.deepcopy(softmax_plan)
+    mutate(p)
+    with pytest.raises(NNCoreError, match=words.replace(".", r"\.")):
+        plan_io.validate(p)
+
+
+def test_accuracy_refused_on_a_sigmoid_plan(small_plan):
+    p = copy.deepcopy(small_plan)
+    p["loss"]["accuracy"] = [0.5] * len(p["loss"]["cycles"])
+    with pytest.raises(NNCoreError, match="only a softmax network"):
+        plan_io.validate(p)

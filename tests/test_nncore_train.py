@@ -480,3 +480,92 @@ def test_shown_cycles_are_bounded():
         spaced_cycles(MAX_SHOWN + 1, 100_000)
     with pytest.raises(NNCoreError, match=f"at most {MAX_SHOWN} shown cycles"):
         TrainConfig(cycles=1000, shown=list(range(1, MAX_SHOWN + 2))).validate(7)
+
+
+# --- softmax output with cross-entropy ------------------------------------------------------------
+
+
+def _softmax_problem(bias: bool, n: int, seed: int = 0):
+    spec = NetworkSpec((3, 4, 3), "tanh", "softmax", bias=bias)
+    params = init_params(spec, seed + 3)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 3))
+    T = np.eye(3)[rng.integers(0, 3, n)]
+    return spec, params, X, T
+
+
+@pytest.mark.parametrize("bias", [False, True], ids=["nobias", "bias"])
+@pytest.mark.parametrize("n", [1, 6], ids=["online", "batch"])
+def test_softmax_cross_entropy_gradients_match_finite_differences(n, bias):
+    spec, params, X, T = _softmax_problem(bias, n)
+    if n == 1:  # online: one example, 1-D
+        X, T = X[0], T[0]
+    loss, gw, gb = loss_and_gradients(spec, params, np.atleast_2d(X), np.atleast_2d(T))
+    acts = forward(spec, params, X)
+    np.testing.assert_allclose(acts[-1].sum(axis=-1), 1.0)
+    err, deltas = backward(spec, params, acts, T)
+    np.testing.assert_allclose(deltas[-1], T - acts[-1])  # softmax + cross-entropy: output - target
+    analytic = np.concatenate([g.ravel() for g in gw + gb])
+    flat = params.flat()
+    eps = 1e-6
+    numeric = np.empty_like(flat)
+    probe = params.copy()
+    for i in range(flat.size):
+        v = flat.copy()
+        v[i] += eps
+        probe.set_flat(v)
+        up = loss_and_gradients(spec, probe, np.atleast_2d(X), np.atleast_2d(T))[0]
+        v[i] -= 2 * eps
+        probe.set_flat(v)
+        down = loss_and_gradients(spec, probe, np.atleast_2d(X), np.atleast_2d(T))[0]
+        numeric[i] = (up - down) / (2 * eps)
+    assert loss > 0
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+    # and an update is a descent step on the cross-entropy
+    moved = params.copy()
+    apply_update(moved, acts, deltas, 0.3)
+    for w, m, g in zip(params.weights, moved.weights, gw):
+        np.testing.assert_allclose(m, w - 0.3 * g, atol=1e-12)
+
+
+def test_softmax_is_stable_for_large_sums():
+    spec = NetworkSpec((2, 3), "sigmoid", "softmax", bias=False)
+    params = init_params(spec, 1)
+    params.weights[0][...] = [[1000.0, 0.0], [0.0, 1000.0], [-1000.0, 0.0]]
+    out = forward(spec, params, np.array([[1.0, 0.0], [0.0, 1.0]]))[-1]
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], atol=1e-12)
+
+
+def test_softmax_only_on_the_output_layer_and_not_in_the_kernel():
+    with pytest.raises(NNCoreError, match="activation"):
+        NetworkSpec((2, 3, 2), "softmax")
+    with pytest.raises(NNCoreError, match="at least 2 output"):
+        NetworkSpec((2, 3, 1), "sigmoid", "softmax")
+    assert not kernel.supports(NetworkSpec((2, 3, 2), "sigmoid", "softmax"))
+
+
+def _three_class_data(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 3, n)
+    centres = np.array([[1.0, 0.0], [-1.0, 0.5], [0.0, -1.0]])
+    X = centres[c] + 0.2 * rng.standard_normal((n, 2))
+    return Dataset("blobs", X, np.eye(3)[c])
+
+
+@pytest.mark.parametrize("batch", [1, 8, 0], ids=["online", "mini", "full"])
+def test_softmax_trains_and_records_accuracy(batch):
+    spec = NetworkSpec((2, 5, 3), "tanh", "softmax", bias=True)
+    ds = _three_class_data()
+    cfg = TrainConfig(0.1 if batch == 1 else 0.05, 60, batch, 1, (1, 10, 60), 4)
+    rec = train(spec, ds, cfg)
+    assert rec.accuracy is not None and rec.accuracy.shape == (60,)
+    assert np.all((rec.accuracy >= 0) & (rec.accuracy <= 1))
+    assert rec.final_accuracy == rec.accuracy[-1] > 0.9
+    assert rec.mean_error[-1] < rec.mean_error[0]
+    np.testing.assert_allclose(rec.final_outputs.sum(axis=1), 1.0)  # softmax outputs: probabilities
+
+
+def test_no_accuracy_for_sigmoid_networks():
+    rec = train(NetworkSpec((2, 2, 1), bias=True), builtin("xor"), TrainConfig(1.0, 20, 1, 1, (1, 20), 4))
+    assert rec.accuracy is None and rec.final_accuracy is None and rec.test_accuracy is None
