@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import bpy
 import numpy as np
 
+from ..nncore import limits
 from ..nncore import plan as plan_io
 from ..nncore.errors import NNCoreError
 from . import compat, instanced, keys, look, materials, meshes
@@ -26,8 +27,10 @@ from .buildctx import NEURON, ROLE, SYNAPSE, TAG, BuildContext
 from .camera import camera_and_world
 
 #: Largest network built interactively (big networks are instanced: see representation()).
-MAX_NEURONS = 5_000
-MAX_SYNAPSES = 150_000
+#: The largest network built interactively: one source for them, nncore.limits (the panel and the
+#: command line check them before training).
+MAX_NEURONS = limits.MAX_NEURONS
+MAX_SYNAPSES = limits.MAX_SYNAPSES
 #: Neuron labels (activity numbers) are drawn only for layers up to this size (not on input images).
 MAX_LABELLED_LAYER = 16
 
@@ -83,13 +86,11 @@ def representation(layers) -> str:
 
 
 def check_size(layers) -> None:
-    n_neurons = sum(layers)
-    n_syn = sum(a * b for a, b in zip(layers[:-1], layers[1:]))
-    if n_neurons > MAX_NEURONS or n_syn > MAX_SYNAPSES:
-        raise BuildError(
-            f"network too large to build interactively: {n_neurons:,} neurons and {n_syn:,} synapses "
-            f"(limits {MAX_NEURONS:,} and {MAX_SYNAPSES:,})"
-        )
+    """Refuse (one line) a network larger than the interactive limits (nncore.limits.check_buildable)."""
+    try:
+        limits.check_buildable(layers)
+    except NNCoreError as exc:
+        raise BuildError(str(exc)) from None
 
 
 def tagged(build_id: str) -> list[bpy.types.ID]:

@@ -70,9 +70,9 @@ MAX_ACTIVATIONS = 8_000_000
 
 # --- building in Blender -------------------------------------------------------------------------
 
-#: Largest network built interactively: each neuron and synapse is an animated object.
-MAX_NEURONS = 600
-MAX_SYNAPSES = 12_000
+#: Largest network built interactively (big networks are instanced: addon/scene.py representation()).
+MAX_NEURONS = 5_000
+MAX_SYNAPSES = 150_000
 #: Keyframes of a scene (every neuron's and synapse's F-curves): ~175 bytes and ~0.35 us each.
 MAX_SCENE_KEYS = 16_000_000
 

@@ -231,7 +231,7 @@ def test_bad_plan_files_leave_scene_unchanged(bpy_env, article_plan, tmp_path, w
         ("layers", "3,0,1", "layer 2 has size 0"),
         ("layers", "3", "at least an input and an output layer"),
         ("layers", "3,x,1", "not a comma-separated list"),
-        ("layers", "3,700,1", "too large to build interactively"),
+        ("layers", "3,1,4096,1,4096,1", "is over the limit"),  # refused before training, scene untouched
         ("learning_rate", 1e9, "diverged at cycle"),
         ("query", "1,1", "query: needs 3 inputs"),
     ],

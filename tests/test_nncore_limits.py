@@ -338,8 +338,8 @@ def test_buildable_is_checked_before_training(monkeypatch):
 
     monkeypatch.setattr(presets, "iter_train", no_training)
     t = time.perf_counter()
-    with pytest.raises(NNCoreError, match=r"too large to build interactively: 704 neurons and 2,800 synapses"):
-        check_buildable(settings_for("article", layers=(3, 700, 1), cycles=100_000))
+    with pytest.raises(NNCoreError, match=r"too large to build interactively: 8,005 neurons and 24,000 synapses"):
+        check_buildable(settings_for("article", layers=(3, 4000, 1, 4000, 1), cycles=100, show=1, examples_shown=1))
     assert time.perf_counter() - t < 1
     # within nncore's plan size, over the scene's keyframes
     big = settings_for("xor", layers=(2, 60, 60, 1), cycles=100, show=71)
@@ -357,7 +357,7 @@ def test_buildable_plan(monkeypatch):
     with pytest.raises(NNCoreError, match="scene size"):
         limits.check_buildable_plan(p)
     with pytest.raises(NNCoreError, match="too large to build"):
-        limits.check_buildable([2, 700, 1])
+        limits.check_buildable([2, 4000, 1, 4000, 1])
 
 
 def test_iter_make_plan_checks_when_called():
