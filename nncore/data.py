@@ -14,6 +14,7 @@ import io
 import math
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -81,11 +82,18 @@ def builtin(name: str) -> Dataset:
     raise NNCoreError(f"dataset: {name!r} is not one of {', '.join(DATASETS)}")
 
 
+@lru_cache(maxsize=1)
+def _digits_array() -> np.ndarray:
+    with gzip.open(DIGITS_FILE, "rt", encoding="ascii") as f:
+        arr = np.loadtxt(f, delimiter=",", dtype=np.float64)
+    arr.flags.writeable = False  # shared by every call: digits() indexes copies out of it
+    return arr
+
+
 def digits() -> Dataset:
     """The 8x8 digits: inputs pixel / 16 (0..1), one-hot targets of the 10 classes; a fixed, seeded
     20 % held out as the test set (``test_X``, ``test_T``), the rest (shuffled alike) to train on."""
-    with gzip.open(DIGITS_FILE, "rt", encoding="ascii") as f:
-        arr = np.loadtxt(f, delimiter=",", dtype=np.float64)
+    arr = _digits_array()
     order = np.random.RandomState(DIGITS_SPLIT_SEED).permutation(len(arr))
     n_test = int(round(DIGITS_TEST_FRACTION * len(arr)))
     X = arr[order, :64] / 16.0

@@ -133,7 +133,8 @@ def backward(
     names = spec.layer_activations
     error = np.asarray(target, dtype=np.float64) - acts[-1]
     deltas = [None] * len(names)
-    d = error * act.derivative(names[-1], acts[-1])
+    # softmax with cross-entropy: the delta is the error itself (its derivative term is 1)
+    d = error if names[-1] == "softmax" else error * act.derivative(names[-1], acts[-1])
     deltas[-1] = d
     for k in range(len(names) - 1, 0, -1):
         d = (d @ params.weights[k]) * act.derivative(names[k - 1], acts[k])

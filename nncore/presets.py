@@ -68,7 +68,7 @@ _PRESETS = {
     "and": Settings("and", (2, 2, 1), bias=True, dataset="and", cycles=5000, show=DEFAULT_SHOWN, query=(1.0, 1.0)),
     "or": Settings("or", (2, 2, 1), bias=True, dataset="or", cycles=5000, show=DEFAULT_SHOWN, query=(0.0, 1.0)),
     "csv": Settings("csv", (2, 4, 1), bias=True, dataset="csv", cycles=5000, show=DEFAULT_SHOWN, query=None),
-    # 8x8 handwritten digits: mini-batches of 16, 30 cycles; the new situation is a held-out test digit
+    # 8x8 handwritten digits: mini-batches of 32, 30 cycles; the new situation is a held-out test digit
     "digits": Settings(
         "digits",
         (64, 16, 10),
@@ -76,7 +76,7 @@ _PRESETS = {
         bias=True,
         dataset="digits",
         learning_rate=0.1,
-        batch=16,
+        batch=32,
         cycles=30,
         show=5,
         examples_shown=4,
