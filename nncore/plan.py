@@ -751,4 +751,8 @@ def validate_json(plan: Any) -> dict:
         _rows(_get(text, tp, key), f"{tp}.{key}", K, n_out, count)
     for key in ("error", "mean_error"):
         _floats(_get(text, tp, key), f"{tp}.{key}", K, count, lo=0.0)
+    if "accuracy" in text:  # optional: softmax networks only
+        if not softmax:
+            _fail(f"{tp}.accuracy", "only a softmax network has an accuracy")
+        _floats(_get(text, tp, "accuracy"), f"{tp}.accuracy", K, count, lo=0.0, hi=1.0)
     return plan

@@ -215,6 +215,8 @@ def build_plan(rec: Record, timing: Timing | None = None, preset: str = "") -> d
 
     act = _Track()
     text = {k: [] for k in ("frames", "phase", "cycle", "example", "inputs", "target", "output", "error", "mean_error")}
+    if rec.accuracy is not None:
+        text["accuracy"] = []
     syn = []
     for _k in range(n_seg):
         d = {name: _Track() for name in ("weight", "signal", "forward", "backward", "error")}
@@ -229,6 +231,8 @@ def build_plan(rec: Record, timing: Timing | None = None, preset: str = "") -> d
 
     def text_key(frame, phase, cycle=0, example=-1, inputs=None, target=None, output=None, error=0.0, mean=0.0):
         n_in, n_out = sizes[0], sizes[-1]
+        if "accuracy" in text:  # softmax networks: the shown cycle's accuracy (0 before), as mean_error
+            text["accuracy"].append(float(np.round(rec.accuracy[cycle - 1] if cycle else 0.0, DECIMALS)))
         text["frames"].append(int(frame))
         text["phase"].append(PHASES.index(phase))
         text["cycle"].append(int(cycle))

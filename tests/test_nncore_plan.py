@@ -618,6 +618,9 @@ def test_softmax_plan_records_accuracy(softmax_plan):
     assert 0.9 < tr["final_accuracy"] <= 1.0
     assert len(p["loss"]["accuracy"]) == len(p["loss"]["cycles"])
     assert p["loss"]["accuracy"][-1] == tr["final_accuracy"]
+    text = p["tracks"]["text"]
+    assert len(text["accuracy"]) == len(text["frames"]) and text["accuracy"][0] == 0.0
+    assert text["accuracy"][-1] == tr["final_accuracy"]
     assert tr["class_names"] == ["red", "green", "blue"]  # the one-hot columns' header names
     assert "test_accuracy" not in tr and "target" not in p["query"]
     assert f"accuracy {tr['final_accuracy'] * 100:.1f}%" in describe(p)
@@ -627,6 +630,7 @@ def test_sigmoid_plans_have_no_accuracy(small_plan, article_plan):
     for p in (small_plan, article_plan):
         assert not {"final_accuracy", "test_accuracy", "test_examples", "class_names"} & set(p["training"])
         assert "accuracy" not in p["loss"] and "target" not in p["query"]
+        assert "accuracy" not in p["tracks"]["text"]
 
 
 @pytest.mark.parametrize(
@@ -638,6 +642,7 @@ def test_sigmoid_plans_have_no_accuracy(small_plan, article_plan):
         (lambda p: p["training"].__setitem__("class_names", ["a", "b"]), "training.class_names"),
         (lambda p: p["training"].__setitem__("test_accuracy", 0.5), "test_examples"),
         (lambda p: p["query"].__setitem__("target", [1.0]), "query.target"),
+        (lambda p: p["tracks"]["text"]["accuracy"].pop(), "tracks.text.accuracy"),
         (lambda p: p["network"].__setitem__("activations", ["softmax", "softmax"]), "network.activations"),
     ],
 )
