@@ -305,11 +305,14 @@ def _build_number_group(ctx: BuildContext, t: _Tree) -> None:
     t.output(t.text_mesh(t.to_string(value, decimals), size, text_material(ctx)))
 
 
-def _build_text_group(ctx: BuildContext, t: _Tree) -> None:
-    """A fixed string, centred on x = 0, baseline at y = 0."""
-    text = t.input("Text", "NodeSocketString", "")
-    size = t.input("Size", "NodeSocketFloat", 0.3, min_value=0.0)
-    t.output(t.text_mesh(text, size, text_material(ctx), align_x="CENTER"))
+def _text_group(align: str):
+    def build(ctx: BuildContext, t: _Tree) -> None:
+        """A fixed string, baseline at y = 0, aligned at x = 0 (``align``: LEFT, CENTER, RIGHT)."""
+        text = t.input("Text", "NodeSocketString", "")
+        size = t.input("Size", "NodeSocketFloat", 0.3, min_value=0.0)
+        t.output(t.text_mesh(text, size, text_material(ctx), align_x=align))
+
+    return build
 
 
 def _build_hud_group(ctx: BuildContext, t: _Tree) -> None:
@@ -488,10 +491,11 @@ def number_label(
 
 
 def text_label(
-    ctx: BuildContext, name: str, text: str, location, size: float = 0.3, rotation=FACING_CAMERA
+    ctx: BuildContext, name: str, text: str, location, size: float = 0.3, rotation=FACING_CAMERA, align="CENTER"
 ) -> bpy.types.Object:
-    """Fixed text (e.g. an output class's name), centred at ``location``."""
-    group = _shared_group(ctx, "labels.text_group", "NNA Text", _build_text_group)
+    """Fixed text (e.g. an output class's name) at ``location``: centred on it, or starting (LEFT)
+    or ending (RIGHT) there."""
+    group = _shared_group(ctx, f"labels.text_group.{align}", f"NNA Text {align.title()}", _text_group(align))
     ob, mod = _gn_object(ctx, name, group, TEXT_MODIFIER, location, LABEL, rotation=rotation)
     _set_inputs(mod, {"Text": str(text), "Size": float(size)})
     return ob

@@ -17,20 +17,21 @@ LAYER_SPACING = 3.0
 MAX_ROW = 12
 NEURON_RADIUS = 0.4
 
-#: The plane layout (see layer_positions): neuron spacing in a grid plane; an input image's tile
-#: spacing (at least), its smallest width, and the share of the pitch a tile covers; the step back
-#: (+y) from one plane to the next, in mean plane widths and at least; the step up.
+#: The plane layout (see layer_positions): neuron spacing in a grid plane and in a column (a layer
+#: of up to MAX_ROW neurons); an input image's tile spacing (at least), its smallest width, and the
+#: share of the pitch a tile covers; the gap (x) between neighbouring planes and the step back (+y)
+#: from one plane to the next.
 GRID_GAP = 1.5
+COLUMN_PITCH = 1.2
 PIXEL_PITCH = 0.5
-IMAGE_MIN_SIDE = 8.0
+IMAGE_MIN_SIDE = 10.0
 PIXEL_FILL = 0.92
-PLANE_STEP = 1.0
-PLANE_DEPTH = 6.0
-PLANE_RISE = 1.5
+PLANE_GAP = 7.0
+PLANE_DEPTH = 4.0
 #: The three-quarter view of the plane layout: degrees down, and degrees turned about +z
 #: (positive: the camera stands to the front right, looking left and back).
-VIEW_TILT = 15.0
-VIEW_AZIMUTH = 40.0
+VIEW_TILT = 12.0
+VIEW_AZIMUTH = 28.0
 
 #: Synapse radius: R_MIN + (R_MAX - R_MIN) * tanh(|w| / W_REF). Bounded by R_MAX however
 #: large the weight (the original's line widths reach about 21 and crowd the picture).
@@ -59,34 +60,33 @@ PIXEL_BASE = (0.025, 0.025, 0.03)
 
 
 def layer_positions(sizes: list[int] | tuple[int, ...]) -> list[np.ndarray]:
-    """Neuron centres per layer, shape (n, 3). Inputs at the bottom, output on top.
+    """Neuron centres per layer, shape (n, 3).
 
     If every layer has at most MAX_ROW neurons (the article's network), each is a row along x,
     centred, at z = k x spacing (LAYER_SPACING, or 0.45 x the widest row's width if that is more):
-    the front view of the original.
+    inputs at the bottom, output on top, the front view of the original.
 
-    Otherwise (:func:`plane_layout`) every layer stands upright in its own x-z plane facing the
-    front (-y): a row stays a row, a wider layer becomes a grid of ceil(sqrt(n)) columns filled
-    from the top left like an image's pixels, and a square input layer (64 = 8 x 8, 784 = 28 x 28)
-    is an image of tiles (:func:`layer_grid`). The planes stand one behind the other, centred on
-    x = 0: layer k + 1 is PLANE_STEP x the mean width of the two planes (at least PLANE_DEPTH)
-    further back (+y) than layer k, and PLANE_RISE higher. The three-quarter view from the front
-    right (:func:`view_angles`) then shows the inputs at the front left, the output at the back
-    right, every plane and the synapses between them.
+    Otherwise (:func:`plane_layout`) the network reads from left to right, and every layer stands
+    upright in its own x-z plane facing the front (-y), centred on z = 0: a layer of up to MAX_ROW
+    neurons is a column, a wider one a grid of ceil(sqrt(n)) columns filled from the top left like
+    an image's pixels, and a square input layer (64 = 8 x 8, 784 = 28 x 28) an image of tiles
+    (:func:`layer_grid`). Neighbouring planes are PLANE_GAP apart (x) and each stands PLANE_DEPTH
+    further back (+y) than the one before it, so the synapses run behind the planes they leave.
+    The three-quarter view from the front right (:func:`view_angles`) shows every plane.
     """
     sizes = [int(n) for n in sizes]
     if not plane_layout(sizes):
         return _row_positions(sizes)
     out = []
-    y = 0.0
+    x0 = 0.0
     for k, n in enumerate(sizes):
         if k:
-            y += max(PLANE_DEPTH, PLANE_STEP * (plane_width(k - 1, sizes[k - 1]) + plane_width(k, n)) / 2)
+            x0 += (plane_width(k - 1, sizes[k - 1]) + plane_width(k, n)) / 2 + PLANE_GAP
         cols, rows, pitch = layer_grid(k, n)
         i = np.arange(n)
-        x = (i % cols - (cols - 1) / 2) * pitch
-        z = k * PLANE_RISE + ((rows - 1) / 2 - i // cols) * pitch
-        out.append(np.stack([x, np.full(n, y), z], axis=1).astype(np.float64))
+        x = x0 + (i % cols - (cols - 1) / 2) * pitch
+        z = ((rows - 1) / 2 - i // cols) * pitch
+        out.append(np.stack([x, np.full(n, k * PLANE_DEPTH), z], axis=1).astype(np.float64))
     return out
 
 
@@ -117,12 +117,12 @@ def is_image(k: int, n: int) -> bool:
 def layer_grid(k: int, n: int) -> tuple[int, int, float]:
     """(columns, rows, pitch) of layer ``k`` (``n`` neurons) in the plane layout.
 
-    A row: n x 1, NEURON_SPACING apart. An image: sqrt(n) x sqrt(n) tiles, PIXEL_PITCH apart (further
-    for a small image, so that it is at least IMAGE_MIN_SIDE across). Any other layer: ceil(sqrt(n))
-    columns, GRID_GAP apart.
+    A layer of up to MAX_ROW neurons: a column (1 x n), COLUMN_PITCH apart. An image: sqrt(n) x
+    sqrt(n) tiles, PIXEL_PITCH apart (further for a small image, so that it is at least
+    IMAGE_MIN_SIDE across). Any other layer: ceil(sqrt(n)) columns, GRID_GAP apart.
     """
     if n <= MAX_ROW:
-        return n, 1, NEURON_SPACING
+        return 1, n, COLUMN_PITCH
     if is_image(k, n):
         side = math.isqrt(n)
         return side, side, max(PIXEL_PITCH, IMAGE_MIN_SIDE / side)

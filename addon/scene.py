@@ -396,10 +396,14 @@ def _outline(layers, pos: list[np.ndarray]) -> np.ndarray:
 
 def class_names(plan: dict) -> list[str]:
     """Names of the output neurons when the output is a choice between classes (2 or more
-    outputs): the CSV header's target columns, else 0, 1, 2, ...; [] for a single output."""
+    outputs): the plan's ``training.class_names``, else the CSV header's target columns, else 0, 1,
+    2, ...; [] for a single output."""
     n_out = plan["network"]["layers"][-1]
     if n_out < 2:
         return []
+    names = plan["training"].get("class_names") or []
+    if len(names) == n_out:
+        return [str(n) for n in names]
     header = plan["training"].get("header") or []
     if len(header) >= n_out:
         return [str(h) for h in header[-n_out:]]
@@ -424,14 +428,19 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
     else:
         rotation = (np.pi / 2 - view[0], 0.0, view[1])
         right, up, fwd = look.view_basis(*view)
+    names = class_names(plan)
+    name_size = 0.45
     for k, p in enumerate(pos):
         if len(p) > MAX_LABELLED_LAYER or look.is_image(k, len(p)):
             continue
         for i, c in enumerate(p):
             if view is None:
                 loc = (c[0] + r + 0.15, c[1] - r, c[2] - 0.12)
-            else:
-                loc = tuple(c + (r + 0.15) * right - r * fwd - 0.12 * up)
+            else:  # beside the neuron, after the class name if it has one
+                gap = r + 0.15
+                if k == len(pos) - 1 and names:
+                    gap += 0.6 * name_size * max(len(n) for n in names) + 0.35
+                loc = tuple(c + gap * right - r * fwd - 0.12 * up)
             lab.number_label(
                 ctx,
                 f"NNA Label {k}.{i:03d}",
@@ -442,28 +451,34 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
                 size=0.32,
                 rotation=rotation,
             )
-    for i, name in enumerate(class_names(plan)):
+    for i, name in enumerate(names):
         c = pos[-1][i]
-        lab.text_label(ctx, f"NNA Class {i:03d}", name, tuple(c + (r + 0.3) * up - r * fwd), 0.5, rotation)
+        if view is None:  # above the output neuron
+            lab.text_label(ctx, f"NNA Class {i:03d}", name, tuple(c + (r + 0.3) * up - r * fwd), name_size, rotation)
+        else:  # to its right
+            at = tuple(c + (r + 0.25) * right - r * fwd - 0.17 * up)
+            lab.text_label(ctx, f"NNA Class {i:03d}", name, at, name_size, rotation, align="LEFT")
     (lo, hi) = extent
     if view is None:
         width, height = hi[0] - lo[0], hi[2] - lo[2]
         size = look.text_size(width, height)
         # HUD above the network (three lines, first baseline at the location), loss curve to the right
         hud_at = (lo[0], lo[1], hi[2] + 5.5 * size)
-        curve_at = None
+        curve_w = max(3.0, 0.35 * max(width, height))
+        curve_h = max(2.0, 0.55 * height)
+        curve_at = (hi[0] + 3 * size, lo[1], lo[2] + 2 * size)
     else:
-        # the same, in the plane facing the three-quarter camera through the network's middle
+        # in the plane facing the three-quarter camera through the network's middle: the HUD above
+        # the network's left end, the loss curve above its right end
         corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
         cr, cu, cf = corners @ right, corners @ up, corners @ fwd
         width, height = np.ptp(cr), np.ptp(cu)
         size = look.text_size(width, height)
         depth = (cf.min() + cf.max()) / 2
-        hud_at = tuple(cr.min() * right + (cu.max() + 5.5 * size) * up + depth * fwd)
-        curve_at = tuple((cr.max() + 3 * size) * right + (cu.min() + 2 * size) * up + depth * fwd)
+        curve_w = max(3.0, 0.25 * width)
+        curve_h = max(2.0, 0.3 * height)
+        base = cu.max() + 3 * size
+        hud_at = tuple(cr.min() * right + (base + curve_h) * up + depth * fwd)
+        curve_at = tuple((cr.max() - curve_w) * right + base * up + depth * fwd)
     lab.hud(ctx, plan, hud_at, size, rotation=rotation)
-    curve_w = max(3.0, 0.35 * max(width, height))
-    curve_h = max(2.0, 0.55 * height)
-    if curve_at is None:
-        curve_at = (hi[0] + 3 * size, lo[1], lo[2] + 2 * size)
     lab.loss_curve(ctx, plan, curve_at, curve_w, curve_h, label_size=size, rotation=rotation)

@@ -381,6 +381,8 @@ def test_class_names_come_from_the_csv_header(bpy_env):
     plan = {"network": {"layers": [2, 3]}, "training": {"header": ["a", "b", "cat", "dog", "bird"]}}
     assert scene_mod.class_names(plan) == ["cat", "dog", "bird"]
     assert scene_mod.class_names({"network": {"layers": [3, 4, 1]}, "training": {}}) == []
+    named = {"network": {"layers": [2, 2]}, "training": {"class_names": ["no", "yes"], "header": ["a", "b", "x", "y"]}}
+    assert scene_mod.class_names(named) == ["no", "yes"]
 
 
 # --------------------------------------------------------------------------------------------
