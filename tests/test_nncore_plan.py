@@ -658,3 +658,15 @@ def test_accuracy_refused_on_a_sigmoid_plan(small_plan):
     p["loss"]["accuracy"] = [0.5] * len(p["loss"]["cycles"])
     with pytest.raises(NNCoreError, match="only a softmax network"):
         plan_io.validate(p)
+
+
+def test_long_digit_scan_matches_the_regex():
+    from nncore.plan import _LONG_DIGITS, _has_long_digits
+
+    rng = np.random.default_rng(0)
+    cases = [b"1" * 21, b"1" * 20, b"x" + b"0" * 21 + b"y", b"1." + b"9" * 20, b"9" * 10 + b"," + b"9" * 11]
+    for _ in range(300):
+        n = int(rng.integers(0, 60))
+        cases.append(bytes(rng.choice(list(b"0123456789.,-e[] "), n, p=[0.09] * 10 + [0.1 / 7] * 7).tolist()))
+    for c in cases:
+        assert _has_long_digits(c) == bool(_LONG_DIGITS.search(c)), c
