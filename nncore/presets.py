@@ -136,10 +136,11 @@ def load_dataset(s: Settings) -> Dataset:
 
 
 def _output_activation(s: Settings) -> str:
-    """The output activation: as given, else softmax for class targets, else the network's default."""
+    """The output activation: as given, else softmax for class targets (a class column, the digits),
+    else the network's default."""
     if s.output_activation:
         return s.output_activation
-    return "softmax" if (s.target_column or s.classes) else ""
+    return "softmax" if (s.target_column or s.classes or s.dataset == "digits") else ""
 
 
 def _shown(s: Settings) -> list[int]:

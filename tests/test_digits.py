@@ -67,3 +67,9 @@ def test_digits_plan_is_valid_small_and_deterministic(digits_run):
     plan_io.loads(text)
     assert plan_io.dumps(make_plan(settings_for("digits"))) == text
     check_buildable(settings_for("digits"))
+
+
+def test_digits_dataset_with_other_layers_is_softmax_by_default():
+    plan = make_plan(settings_for("xor", dataset="digits", layers=(64, 8, 10), learning_rate=0.1, batch=32, cycles=3))
+    assert plan["network"]["activations"] == ["sigmoid", "softmax"]
+    assert plan["training"]["test_examples"] == 359 and "target" in plan["query"]
