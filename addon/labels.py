@@ -36,6 +36,8 @@ LOSS_GLOW = 1.2
 #: The HUD shows at most this many inputs and outputs (targets) of an example.
 HUD_MAX_INPUTS = 8
 HUD_MAX_OUTPUTS = 4
+#: A classifier's HUD names the target class and the answer (up to this many classes; else numbers).
+MAX_NAMED_CLASSES = 32
 
 #: Mesh attribute of the loss curve's points: the frame at which each point appears.
 REVEAL_ATTR = "nna_reveal_frame"
@@ -315,7 +317,7 @@ def _text_group(align: str):
     return build
 
 
-def _build_hud_group(ctx: BuildContext, t: _Tree) -> None:
+def _build_hud_group(ctx: BuildContext, t: _Tree, classes: list[str] | None = None, accuracy: bool = False) -> None:
     """Three lines of text from the plan's text track, chosen by phase (a missing line stays blank):
 
     - before:   ``before training``
@@ -323,6 +325,10 @@ def _build_hud_group(ctx: BuildContext, t: _Tree) -> None:
       ``error 0.27   mean error 9.29%``
     - after:    ``after training (60,000 cycles)`` / (empty) / ``mean error 0.47%``
     - query:    ``new situation`` / ``inputs 1 1 0   output 0.01``
+
+    A classifier (``classes``: the output classes' names) shows ``target 7   answer 7 (0.98)``
+    instead of the target and output numbers; with ``accuracy`` (softmax plans) the mean error is
+    followed by ``accuracy 97.50%``. An input image's values are not listed (Input Count 0).
     """
     # keyed inputs
     phase = t.input("Phase", "NodeSocketFloat", 0.0)
@@ -378,11 +384,41 @@ def _build_hud_group(ctx: BuildContext, t: _Tree) -> None:
         ],
     )
 
+    if classes is not None:  # a classifier: the target class and the answer, by name
+        target_class = t.input("Target Class", "NodeSocketFloat", 0.0)
+        answer = t.input("Answer", "NodeSocketFloat", 0.0)
+        confidence = t.input("Confidence", "NodeSocketFloat", 0.0)
+
+        def name(index):
+            if len(classes) <= MAX_NAMED_CLASSES:
+                return t.index_switch(index, list(classes))
+            return t.whole_number(index)
+
+        answered = t.join("answer ", name(answer), " (", t.to_string(confidence, 2), ")")
+        example_line = t.index_switch(
+            phase,
+            [
+                "",
+                t.join(shown_inputs, "target ", name(target_class), "   ", answered),
+                "",
+                t.join(shown_inputs, answered),
+            ],
+        )
+
     mean_line = t.join("mean error ", t.percent(mean_error))
+    if accuracy:
+        mean_line = t.join(mean_line, "   accuracy ", t.percent(t.input("Accuracy", "NodeSocketFloat", 0.0)))
     error_line = t.index_switch(phase, ["", t.join("error ", t.to_string(error, 2), "   ", mean_line), mean_line, ""])
 
     text = t.join(title, example_line, error_line, delimiter=t.line_break())
     t.output(t.text_mesh(text, size, text_material(ctx)))
+
+
+def _hud_builder(classes: list[str] | None, accuracy: bool):
+    def build(ctx: BuildContext, t: _Tree) -> None:
+        _build_hud_group(ctx, t, classes, accuracy)
+
+    return build
 
 
 def _build_loss_group(ctx: BuildContext, t: _Tree) -> None:
@@ -501,11 +537,26 @@ def text_label(
     return ob
 
 
-def hud(ctx: BuildContext, plan: dict, location, size: float, rotation=FACING_CAMERA) -> bpy.types.Object:
-    """Three lines of text about what is happening (phase, cycle, example, error), top-left at ``location``."""
-    group = _shared_group(ctx, "labels.hud_group", "NNA HUD", _build_hud_group)
-    ob, mod = _gn_object(ctx, "NNA HUD", group, HUD_MODIFIER, location, HUD, rotation=rotation)
+def hud(
+    ctx: BuildContext, plan: dict, location, size: float, rotation=FACING_CAMERA, classes: list[str] | None = None
+) -> bpy.types.Object:
+    """Three lines of text about what is happening (phase, cycle, example, error), top-left at ``location``.
+
+    ``classes`` (the output classes' names, for a network of 2 or more outputs) shows the target
+    class and the answer by name."""
     text = plan["tracks"]["text"]
+    accuracy = "accuracy" in text
+    if classes:
+        key = "labels.hud_group.classes"
+        build = _hud_builder(list(classes), accuracy)
+    else:
+        key, build = (
+            ("labels.hud_group.accuracy", _hud_builder(None, True))
+            if accuracy
+            else ("labels.hud_group", _build_hud_group)
+        )
+    group = _shared_group(ctx, key, "NNA HUD", build)
+    ob, mod = _gn_object(ctx, "NNA HUD", group, HUD_MODIFIER, location, HUD, rotation=rotation)
     n0 = len(text["inputs"][0])
     n_in = 0 if look.is_image(0, n0) else min(n0, HUD_MAX_INPUTS)  # an input image shows the inputs
     n_out = min(len(text["output"][0]), HUD_MAX_OUTPUTS)
@@ -532,6 +583,12 @@ def hud(ctx: BuildContext, plan: dict, location, size: float, rotation=FACING_CA
     columns.update({f"Input {i + 1}": inputs[:, i] for i in range(n_in)})
     columns.update({f"Target {i + 1}": targets[:, i] for i in range(n_out)})
     columns.update({f"Output {i + 1}": outputs[:, i] for i in range(n_out)})
+    if classes:
+        columns["Target Class"] = targets.argmax(axis=1).astype(np.float64)
+        columns["Answer"] = outputs.argmax(axis=1).astype(np.float64)
+        columns["Confidence"] = outputs.max(axis=1)
+    if accuracy:
+        columns["Accuracy"] = text["accuracy"]
     _key_inputs(ctx, ob, mod, text["frames"], columns)
     return ob
 

@@ -110,6 +110,15 @@ def remove_build(build_id: str) -> None:
         bpy.data.batch_remove(ids)
 
 
+def _set_aside(build_id: str) -> list[tuple[bpy.types.ID, str]]:
+    """Rename build ``build_id``'s datablocks out of the way of a new build; the (datablock, name)
+    pairs to put them back if the new build fails."""
+    renamed = [(idb, idb.name) for idb in tagged(build_id)] if build_id else []
+    for idb, name in renamed:
+        idb.name = f"{name[:50]} (replaced)"
+    return renamed
+
+
 def _keyed(ctx: BuildContext, ob, channels, rows, item: int) -> int:
     """Give ob a tagged action with one F-curve per channel, filled from row ``item`` of each
     channel's prepared ``(co, interp)`` (see keys.interleave); returns the number of keys."""
@@ -153,6 +162,7 @@ def build_network(
     report = progress or (lambda f, t: None)
 
     old = scene.nna.build_id
+    aside = _set_aside(old)  # so the new build gets the same names ("NNA Camera", not "NNA Camera.001")
     saved = _save_scene_state(scene)
     build_id = uuid.uuid4().hex[:12]
     coll = bpy.data.collections.new(f"{COLLECTION_PREFIX} ({plan.get('preset') or 'plan'})")
@@ -161,13 +171,13 @@ def build_network(
     scene.collection.children.link(coll)
     try:
         result = _build(ctx, plan, scene, report, labels, kind)
-    except instanced.TableTooLarge as exc:
+    except BaseException as exc:
         remove_build(build_id)
         _restore_scene_state(scene, saved)
-        raise BuildError(f"network too large to build: {exc}") from None
-    except BaseException:
-        remove_build(build_id)
-        _restore_scene_state(scene, saved)
+        for idb, name in aside:
+            idb.name = name
+        if isinstance(exc, instanced.TableTooLarge):
+            raise BuildError(f"network too large to build: {exc}") from None
         raise
     remove_build(old)
     st = plan["states"]
@@ -480,5 +490,5 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
         base = cu.max() + 3 * size
         hud_at = tuple(cr.min() * right + (base + curve_h) * up + depth * fwd)
         curve_at = tuple((cr.max() - curve_w) * right + base * up + depth * fwd)
-    lab.hud(ctx, plan, hud_at, size, rotation=rotation)
+    lab.hud(ctx, plan, hud_at, size, rotation=rotation, classes=names)
     lab.loss_curve(ctx, plan, curve_at, curve_w, curve_h, label_size=size, rotation=rotation)

@@ -450,3 +450,23 @@ def test_gltf_export_refuses_an_instanced_network(bpy_env, plan_64, tmp_path):
     msg = str(exc.value)
     assert "\n" not in msg and "instanced" in msg and "--web" in msg and "1,000" in msg
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_classifiers_hud_names_the_target_and_the_answer(bpy_env, plan_64):
+    bpy = bpy_env
+    labels = mod("addon.labels")
+    build(bpy, plan_64)
+    sc = bpy.context.scene
+    hud = next(o for o in bpy.data.objects if o.get("nna_role") == "hud")
+    m = hud.modifiers[labels.HUD_MODIFIER]
+
+    def inp(name):
+        return m[labels.socket_id(m.node_group, name)]
+
+    assert inp("Input Count") == 0  # the input image shows the inputs
+    text = plan_64["tracks"]["text"]
+    for i in (1, len(text["frames"]) // 2):
+        sc.frame_set(text["frames"][i])
+        assert inp("Answer") == int(np.argmax(text["output"][i]))
+        assert inp("Target Class") == int(np.argmax(text["target"][i]))
+        assert inp("Confidence") == pytest.approx(max(text["output"][i]), abs=1e-6)
