@@ -234,3 +234,13 @@ def test_summary_lines_are_wrapped(factory):
     mod("panel").NNA_PT_main.draw(stand_in, bpy.context)
     lines = [t for k, _, t in log if k == "label" and ("0, 0" in t or "situation" in t or "0133" in t)]
     assert len(lines) >= 3 and max(len(t) for t in lines) <= 60, lines
+
+
+def test_a_rebuild_keeps_the_names(factory):
+    bpy = factory
+    assert bpy.ops.nna.build_network() == {"FINISHED"}
+    first = sorted(o.name for o in bpy.context.scene.objects)
+    assert bpy.ops.nna.build_network() == {"FINISHED"}
+    again = sorted(o.name for o in bpy.context.scene.objects)
+    assert again == first and "NNA Camera" in again  # not "NNA Camera.001"
+    assert not [n for n in bpy.data.objects.keys() if n.endswith("(replaced)")]
