@@ -490,5 +490,5 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
         base = cu.max() + 3 * size
         hud_at = tuple(cr.min() * right + (base + curve_h) * up + depth * fwd)
         curve_at = tuple((cr.max() - curve_w) * right + base * up + depth * fwd)
-    lab.hud(ctx, plan, hud_at, size, rotation=rotation)
+    lab.hud(ctx, plan, hud_at, size, rotation=rotation, classes=names)
     lab.loss_curve(ctx, plan, curve_at, curve_w, curve_h, label_size=size, rotation=rotation)
