@@ -53,6 +53,10 @@ demo: setup
 	$(PY) -m nncore train --preset article $(DEMO_TIMING) --out out/article.plan.json
 	$(PY) -m nn_animator render --plan out/article.plan.json --quality preview \
 		--blend out/article.blend --stills out --video out/article.mp4 --gltf out/article.glb --web out/web
+	@echo "demo: a 64-16-10 network learning to read handwritten digits (UCI, Alpaydin and Kaynak)"
+	$(PY) -m nncore train --preset digits --fps 12 --out out/digits.plan.json
+	$(PY) -m nn_animator render --plan out/digits.plan.json --quality preview \
+		--stills out --video out/digits.mp4 --web out/web-digits
 
 # The web page's viewer (web/src) and three.js bundled by esbuild into one classic script, vendored in
 # web/vendor with three's licence (docs/web.md). Only needed after changing web/src or three's version.

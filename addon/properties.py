@@ -15,6 +15,11 @@ PRESET_ITEMS = [
     ("xor", "XOR", "Exclusive or of two inputs (2-4-1 with bias)"),
     ("and", "AND", "Logical and of two inputs"),
     ("or", "OR", "Logical or of two inputs"),
+    (
+        "digits",
+        "Digits (64-16-10)",
+        "Handwritten digits, 8x8 pixels (UCI, Alpaydin and Kaynak): softmax over 10 classes",
+    ),
     ("csv", "CSV file", "Your own data: input columns then target columns"),
 ]
 ACTIVATION_ITEMS = [

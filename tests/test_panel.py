@@ -64,3 +64,14 @@ def test_panels_draw_real_properties_and_operators(bpy_env):
     assert bpy.ops.nna.build_network() == {"FINISHED"}
     labels = [text for kind, _, text in draw(panel.NNA_PT_main, ctx) if kind == "label"]
     assert any("0.0133" in t for t in labels), labels
+
+
+def test_the_digits_preset_from_the_panel(bpy_env):
+    bpy = bpy_env
+    pg = bpy.context.scene.nna
+    pg.preset = "digits"
+    assert pg.layers == "64,16,10" and pg.bias
+    assert bpy.ops.nna.build_network() == {"FINISHED"}
+    net = bpy.context.scene
+    assert "test accuracy" in net.nna.summary
+    assert sum(1 for o in net.objects if o.name.startswith("NNA Class")) == 10  # the outputs labelled 0-9
