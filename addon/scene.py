@@ -195,8 +195,10 @@ def build_network(
     return result
 
 
-#: Custom property of the network's collection: how it was built (OBJECTS or INSTANCED).
+#: Custom properties of the network's collection: how it was built (OBJECTS or INSTANCED), and the
+#: world-space corners of every layer's box (flat x, y, z list; :func:`_outline`).
 REPRESENTATION = "nna_representation"
+OUTLINE = "nna_outline"
 
 
 def built_representation(scene: bpy.types.Scene) -> str | None:
@@ -286,6 +288,8 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool, kind: str
     # labels, camera, world ------------------------------------------------------------
     view = look.view_angles(layers)
     points = _outline(layers, pos)
+    # where the network is, for camera code: instanced objects' bound boxes do not include their instances
+    ctx.collection[OUTLINE] = [float(v) for v in points.ravel()]
     extent = np.stack([points.min(axis=0), points.max(axis=0)])
     if labels:
         report(0.85, "labels")
