@@ -112,14 +112,10 @@ class NNA_OT_render_video(bpy.types.Operator, ExportHelper):
         return {"FINISHED"}
 
 
-class NNA_OT_render_stills(bpy.types.Operator):
-    """Render the three stills (before training, after training, new situation) as PNG"""
+class _IntoFolder:
+    """An output operator that needs a built network and asks for a folder (``directory``)."""
 
-    bl_idname = "nna.render_stills"
-    bl_label = "Render stills"
     directory: StringProperty(subtype="DIR_PATH")
-    quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="final")
-    shape: EnumProperty(name="Frame", items=SHAPE_ITEMS, default="16:9")
 
     @classmethod
     def poll(cls, context):
@@ -128,6 +124,15 @@ class NNA_OT_render_stills(bpy.types.Operator):
     def invoke(self, context, event):
         context.window_manager.fileselect_add(self)
         return {"RUNNING_MODAL"}
+
+
+class NNA_OT_render_stills(_IntoFolder, bpy.types.Operator):
+    """Render the three stills (before training, after training, new situation) as PNG"""
+
+    bl_idname = "nna.render_stills"
+    bl_label = "Render stills"
+    quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="final")
+    shape: EnumProperty(name="Frame", items=SHAPE_ITEMS, default="16:9")
 
     def execute(self, context):
         from . import render
@@ -179,20 +184,11 @@ class NNA_OT_export_gltf(bpy.types.Operator, ExportHelper):
         return {"FINISHED"}
 
 
-class NNA_OT_export_web(bpy.types.Operator):
+class NNA_OT_export_web(_IntoFolder, bpy.types.Operator):
     """Write the network's animation as a web page (index.html, its viewer and data) into a folder"""
 
     bl_idname = "nna.export_web"
     bl_label = "Export web page"
-    directory: StringProperty(subtype="DIR_PATH")
-
-    @classmethod
-    def poll(cls, context):
-        return _network(context) is not None
-
-    def invoke(self, context, event):
-        context.window_manager.fileselect_add(self)
-        return {"RUNNING_MODAL"}
 
     def execute(self, context):
         from . import operators, web

@@ -270,16 +270,9 @@ def read_file(path, limit: int, what: str) -> bytes:
     import os
     import stat
 
-    try:
-        p = os.fspath(path)
-    except TypeError:
-        raise NNCoreError(f"{what}: not a file path: {path!r:.60}") from None
-    if isinstance(p, bytes):
-        p = os.fsdecode(p)
-    if not p.strip():
-        raise NNCoreError(f"{what}: no file name given")
-    if "\0" in p:
-        raise NNCoreError(f"{what}: the file name holds a NUL character")
+    from .outputs import path_text
+
+    p = path_text(path, what)
     name = clean_name(p, 300)  # for messages: no control characters reach the terminal
 
     def kind(mode: int) -> str | None:

@@ -68,7 +68,8 @@ def safe_name(text: object, default: str = "network", limit: int = 64) -> str:
 # checks before work
 
 
-def _abspath(path: object, what: str) -> str:
+def path_text(path: object, what: str) -> str:
+    """``path`` as text, or one line: not a path, empty, or holding a NUL (inputs and outputs alike)."""
     try:
         p = os.fspath(path)  # type: ignore[arg-type]
     except TypeError:
@@ -79,7 +80,11 @@ def _abspath(path: object, what: str) -> str:
         raise NNCoreError(f"{what}: no file name given")
     if "\0" in p:
         raise NNCoreError(f"{what}: the file name holds a NUL character")
-    p = os.path.abspath(os.path.expanduser(p))
+    return p
+
+
+def _abspath(path: object, what: str) -> str:
+    p = os.path.abspath(os.path.expanduser(path_text(path, what)))
     try:
         encoded = os.fsencode(p)
     except UnicodeError:
