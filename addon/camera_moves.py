@@ -38,6 +38,8 @@ FRAMED_AT = "nna_rig_framed_at"
 #: (up, around) of the three-quarter camera, and the orbit's elevation, in degrees.
 THREE_QUARTER = (20.0, 35.0)
 ORBIT_UP = 15.0
+#: The network's outline the build stores on its collection (scene.OUTLINE): every layer's box corners.
+OUTLINE = "nna_outline"
 _ORBIT_YAWS = tuple(math.radians(a) for a in range(0, 360, 30))
 #: f-stop of the optional depth of field (the network stays sharp, the far side softens).
 DOF_FSTOP = 2.8
@@ -80,6 +82,9 @@ def _outline(scene: bpy.types.Scene, cam: bpy.types.Object) -> tuple[np.ndarray,
         corners = [np.asarray(ev.matrix_world @ mathutils.Vector(c)) for c in ev.bound_box]
         (overlay if ob.get(ROLE) in (HUD, LOSS_CURVE) else net).extend(corners)
     scene.frame_set(frame)
+    for coll in cam.users_collection:  # instanced objects' bounding boxes leave out their instances
+        if OUTLINE in coll:
+            net.extend(np.asarray(coll[OUTLINE], dtype=np.float64).reshape(-1, 3))
     net = np.array(net) if net else np.zeros((1, 3))
     return net, (np.array(overlay) if overlay else net)
 

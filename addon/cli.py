@@ -167,6 +167,11 @@ def run(args: argparse.Namespace) -> int:
         if any(v for k, v in outs.items() if k != "web"):
             check_buildable(settings)  # the scene's size limits (neurons, synapses, keyframes), before training
         plan = make_plan(settings, progress=None if args.quiet else Progress("training", blender_log.stdout()))
+    if outs["gltf"]:  # before anything is written: a big (instanced) network has no animated glTF
+        from . import export_gltf
+        from . import scene as nna_scene
+
+        export_gltf.refuse_instanced(nna_scene.representation(plan["network"]["layers"]))
     if outs["web"]:  # from the plan alone: no scene, no Blender size limit
         web.write_web(plan, outs["web"])
         _log(args, f"wrote {outputs.printable(outs['web'], 300)}")

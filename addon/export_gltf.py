@@ -131,7 +131,14 @@ def _refuse_instanced(scene) -> None:
     instanced network (scene.representation) is refused, pointing to the web page export."""
     from . import scene as nna_scene
 
-    if nna_scene.built_representation(scene) == nna_scene.INSTANCED:
+    refuse_instanced(nna_scene.built_representation(scene))
+
+
+def refuse_instanced(representation: str | None) -> None:
+    """One line for a network built (or to be built: scene.representation(layers)) instanced."""
+    from . import scene as nna_scene
+
+    if representation == nna_scene.INSTANCED:
         raise NNCoreError(
             "glTF export: this network is instanced (more than "
             f"{nna_scene.PER_OBJECT_MAX_SYNAPSES:,} synapses, or a layer of more than {look.DENSE_LAYER:,}), "
