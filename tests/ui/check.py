@@ -95,7 +95,8 @@ def main(out: str) -> int:
         if key in r:
             print(
                 f"info {key}: click to built {r[key]['click_to_built_s']:.2f} s, "
-                f"longest freeze {r[key]['longest_freeze_s']:.2f} s"
+                f"longest freeze {r[key]['longest_freeze_s']:.2f} s, "
+                f"playback {r[key].get('playback_fps_solid', float('nan')):.1f} fps in Solid"
             )
     print(f"test-ui: {len(problems)} problem(s)")
     return 1 if problems else 0

@@ -243,6 +243,7 @@ def session():
     RESULT["built"] = network_objects()
     log(f"built: {RESULT['built']} in {t1 - t0:.2f} s")
     screenshot("1_built")
+    yield from playback("article")
 
     # 2. undo and redo the build
     yield from move(area.x + area.width // 3, area.y + area.height // 2)
@@ -313,6 +314,30 @@ def session():
         yield from big_network(bx, by)
 
 
+def playback(key: str, seconds: float = 4.0):
+    """Frames per second of wall time while the viewport (Solid) plays every frame."""
+    scene = WIN.scene
+    scene.sync_mode = "NONE"  # play every frame: the real cost, no frame dropping
+    frames = []
+
+    def count(sc, *args):
+        frames.append(time.perf_counter())
+
+    bpy.app.handlers.frame_change_post.append(count)
+    area, _ = view3d()
+    region = next(r for r in area.regions if r.type == "WINDOW")
+    with bpy.context.temp_override(window=WIN, area=area, region=region):
+        bpy.ops.screen.animation_play()
+    yield seconds
+    with bpy.context.temp_override(window=WIN, area=area, region=region):
+        bpy.ops.screen.animation_cancel(restore_frame=True)
+    bpy.app.handlers.frame_change_post.remove(count)
+    yield 0.5
+    fps = (len(frames) - 1) / (frames[-1] - frames[0]) if len(frames) > 2 else 0.0
+    RESULT.setdefault(key, {})["playback_fps_solid"] = fps
+    log(f"{key}: playback {fps:.1f} fps (Solid)")
+
+
 def big_network(bx, by):
     """Time a 64-32-16-10 build from a click (random data from a CSV), for the issue's figures."""
     import random
@@ -341,6 +366,8 @@ def big_network(bx, by):
     yield 2.0
     RESULT["big"] = {"click_to_built_s": t1 - t0, "longest_freeze_s": longest_freeze(t0, t1 + 2.0)}
     log(f"64-32-16-10: {RESULT['big']}")
+    screenshot("4_big")
+    yield from playback("big")
 
 
 def run(gen):
