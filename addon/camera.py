@@ -24,28 +24,19 @@ FRAME_POINTS = "nna_frame_points"
 
 def frame_points(pts: np.ndarray, tilt: float, cam_data, aspect: float, margin: float = 1.15):
     """Camera location and rotation that look down by ``tilt`` along +Y and fit every point."""
-    fwd = np.array([0.0, math.cos(tilt), -math.sin(tilt)])
-    up = np.array([0.0, math.sin(tilt), math.cos(tilt)])
-    right = np.array([1.0, 0.0, 0.0])
+    return frame_view(pts, tilt, 0.0, cam_data, aspect, margin)
+
+
+def frame_view(pts: np.ndarray, tilt: float, azimuth: float, cam_data, aspect: float, margin: float = 1.15):
+    """Camera location and rotation that look down by ``tilt`` along +Y, turned by ``azimuth`` about
+    +z (look.view_basis), and fit every point."""
+    right, up, fwd = look.view_basis(tilt, azimuth)
     # tangent of half the field of view; the sensor width spans the longer side (sensor fit AUTO)
     half = cam_data.sensor_width / (2 * cam_data.lens) / margin
     half_x, half_y = (half, half / aspect) if aspect >= 1 else (half * aspect, half)
     xs, ys, zs = pts @ right, pts @ up, pts @ fwd
     cx, cy = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
     # distance from the camera to the plane through (cx, cy) so every point fits
-    need = np.maximum(np.abs(xs - cx) / half_x, np.abs(ys - cy) / half_y) - (zs - zs.min())
-    dist = float(need.max()) + 0.5
-    eye = cx * right + cy * up + (zs.min() - dist) * fwd
-    return tuple(eye), (math.pi / 2 - tilt, 0.0, 0.0)
-
-
-def frame_view(pts: np.ndarray, tilt: float, azimuth: float, cam_data, aspect: float, margin: float = 1.15):
-    """:func:`frame_points` for a camera also turned by ``azimuth`` about +z (look.view_basis)."""
-    right, up, fwd = look.view_basis(tilt, azimuth)
-    half = cam_data.sensor_width / (2 * cam_data.lens) / margin
-    half_x, half_y = (half, half / aspect) if aspect >= 1 else (half * aspect, half)
-    xs, ys, zs = pts @ right, pts @ up, pts @ fwd
-    cx, cy = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
     need = np.maximum(np.abs(xs - cx) / half_x, np.abs(ys - cy) / half_y) - (zs - zs.min())
     dist = float(need.max()) + 0.5
     eye = cx * right + cy * up + (zs.min() - dist) * fwd
