@@ -273,6 +273,9 @@ def find_built_scene(context=None) -> bpy.types.Scene | None:
 def show_scene(context, scene: bpy.types.Scene) -> None:
     """Make ``scene`` the window's scene (the user's own scene stays in the file, untouched)."""
     win = getattr(context, "window", None)
+    if win is None:  # a background Blender without an active window: its file's first window
+        windows = context.window_manager.windows
+        win = windows[0] if len(windows) else None
     if win is not None and win.scene != scene:
         win.scene = scene
 
