@@ -453,8 +453,6 @@ def audio_seconds(path: str | os.PathLike) -> float:
     """The length of an audio file Blender can read (WAV, MP3, OGG, FLAC...), in seconds; else one line."""
     import stat
 
-    import aud
-
     p = os.path.abspath(os.path.expanduser(_blender_path(path)))
     shown = outputs.printable(p, 200)
     try:
@@ -469,14 +467,31 @@ def audio_seconds(path: str | os.PathLike) -> float:
         raise NNCoreError(
             f"audio: {shown} is {st.st_size / 2**20:.0f} MB, more than the {MAX_AUDIO_BYTES >> 20} MB limit"
         )
+    seconds = _probe_length(p)
+    if seconds is None:
+        raise NNCoreError(f"audio: {shown} is not a sound file Blender can read (WAV, MP3, OGG, FLAC)")
+    return seconds
+
+
+def _probe_length(path: str) -> float | None:
+    """The sound's length in seconds as Blender's sequencer reads it (None if it cannot): a sound
+    strip in a throwaway scene at 1000 fps, removed again. Not ``aud``: Blender builds without its
+    Python module exist (Debian's), and the sequencer is what the video uses."""
+    probe = bpy.data.scenes.new("NNA audio probe")
     try:
-        sound = aud.Sound(p)
-        samples, rate = sound.length, sound.specs[0]
-    except Exception:  # noqa: BLE001  (aud.error: no reader for it)
-        raise NNCoreError(f"audio: {shown} is not a sound file Blender can read (WAV, MP3, OGG, FLAC)") from None
-    if not rate or samples <= 0:
-        raise NNCoreError(f"audio: {shown} holds no sound")
-    return samples / rate
+        probe.render.fps, probe.render.fps_base = 1000, 1.0
+        strips = compat.sequencer_strips(probe, create=True)
+        try:
+            strip = strips.new_sound("NNA probe", path, 1, 1)
+        except (RuntimeError, ValueError):
+            return None
+        sound, frames = strip.sound, strip.frame_final_duration
+        strips.remove(strip)
+        if sound is not None and sound.users == 0:
+            bpy.data.sounds.remove(sound)
+        return frames / 1000.0 if frames > 1 else None  # an unreadable file gives a 1-frame strip
+    finally:
+        bpy.data.scenes.remove(probe)
 
 
 def soundtrack(scene: bpy.types.Scene):
