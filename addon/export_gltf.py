@@ -33,6 +33,7 @@ shows) are the scene at the "after" still: the trained network.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -116,12 +117,19 @@ def export_glb(
         raise NNCoreError(f"glTF export: this Blender's glTF exporter lacks the options {', '.join(lacking)}")
 
     with outputs.atomic_file(str(out), "glTF export", verify=outputs.verify_glb) as tmp_name:
-        tmp = Path(tmp_name)
-        state = _State(scene)
-        try:
-            _export(scene, state, neurons, synapses, cameras, view_layer, tmp, n_frames, report)
-        finally:
-            state.restore()
+        # Blender's exporter writes into a private temporary folder, and only our own code writes the
+        # target folder: an exporter failing mid-write on a full disk could crash Blender (seen once
+        # as SIGSEGV in bpy 5.0.1 under load), a plain Python write fails cleanly
+        with tempfile.TemporaryDirectory(prefix="nna-gltf-") as work:
+            raw = Path(work) / "export.glb"
+            state = _State(scene)
+            try:
+                _export(scene, state, neurons, synapses, cameras, view_layer, raw, n_frames, report)
+            finally:
+                state.restore()
+            data = raw.read_bytes()
+        with open(tmp_name, "xb") as fh:
+            fh.write(data)
     report(1.0, "done")
     return str(out)
 
