@@ -52,6 +52,23 @@ def cli_command(*args: str) -> list[str]:
     return [exe, "-b", "-c", "nn_animator", *args] if exe else [sys.executable, "-m", "nn_animator", *args]
 
 
+def nncore_cli(argv: list[str]) -> tuple[int, str, str]:
+    """nncore.cli.main(argv) in-process: (exit code, stdout, stderr); SystemExit (argparse) becomes
+    its code, any other exception propagates."""
+    import contextlib
+    import io
+
+    from nncore import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = cli.main(argv)
+        except SystemExit as exc:
+            rc = exc.code
+    return rc, out.getvalue(), err.getvalue()
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "bpy_env" in getattr(item, "fixturenames", ()):

@@ -10,9 +10,7 @@ Reproducible: the mutants depend only on SEED; a failure names the mutant's inde
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import json
 import os
 import random
@@ -23,8 +21,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ADDON_MODULE, REPO_MODULE, ROOT, fresh_bpy_command
+from conftest import nncore_cli as run_cli
 
-from nncore import cli
 from nncore import plan as plan_io
 from nncore.presets import make_plan, settings_for
 from nncore.timeline import Timing
@@ -35,17 +33,6 @@ N_CSV_MUTANTS = 120
 N_ARG_MUTANTS = 160
 N_BUILT = 20  # accepted plan mutants built in Blender
 N_SUBPROCESS = 12  # mutants of each kind re-run as real processes
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    """nncore.cli.main(argv) in-process: (exit code, stdout, stderr). Any exception propagates."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = cli.main(argv)
-        except SystemExit as exc:  # argparse
-            rc = exc.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def check_outcome(rc, out: str, err: str, what: str) -> None:

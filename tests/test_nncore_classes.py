@@ -3,28 +3,16 @@ made one-hot, softmax output); one-hot targets still work; bad class values get 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import numpy as np
 import pytest
+from conftest import nncore_cli as _main
 
-from nncore import cli
 from nncore import plan as plan_io
 from nncore.data import load_csv
 from nncore.errors import NNCoreError
 from nncore.presets import describe, make_plan, settings_for
-
-
-def _main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = cli.main(argv)
-        except SystemExit as exc:
-            rc = exc.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def _blobs(n=45, seed=3):

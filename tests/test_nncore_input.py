@@ -3,9 +3,7 @@ refused in one line naming the field (or the option), or accepted and right."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import json
 import math
 import os
@@ -15,22 +13,13 @@ import warnings
 
 import pytest
 from conftest import ROOT
+from conftest import nncore_cli as run_cli
 
 from nncore import cli
 from nncore import plan as plan_io
 from nncore.errors import NNCoreError
 from nncore.presets import make_plan, settings_for
 from nncore.timeline import Timing
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = cli.main(argv)
-        except SystemExit as exc:
-            rc = exc.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def assert_one_line(rc: int, err: str, *words: str) -> str:

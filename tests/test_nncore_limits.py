@@ -14,6 +14,7 @@ import time
 
 import pytest
 from conftest import ROOT
+from conftest import nncore_cli as run_cli
 
 from nncore import limits, presets
 from nncore import plan as plan_io
@@ -22,22 +23,6 @@ from nncore.presets import check, check_buildable, make_plan, settings_for
 from nncore.timeline import Timing
 
 CAP_MB = 1024
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    """nncore.cli.main in-process: (exit code, stdout, stderr)."""
-    import contextlib
-    import io
-
-    from nncore import cli
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = cli.main(argv)
-        except SystemExit as exc:
-            rc = exc.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def _cap(mb: int):
