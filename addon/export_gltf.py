@@ -3,20 +3,21 @@
 ``export_glb(scene, path)`` writes the neurons, the synapses and the network's camera with the
 whole animation as ONE clip (named after the scene):
 
-* node animation (core glTF): every synapse's keyed scale (its radius follows the weight);
+* node animation (core glTF): every synapse's keyed scale (its radius follows the weight), and the
+  camera's translation and rotation when it moves (the orbit camera);
 * the glow, as ``KHR_animation_pointer`` channels on each material's ``emissiveFactor`` and
   ``KHR_materials_emissive_strength/emissiveStrength``.
 
-The exporter bakes every frame of the scene into every channel; :func:`compact_animation` then
-drops the keys that linear interpolation restores exactly (about 9 in 10 here), so the file
-stays small.
-
-The scene's materials are shared and read keyed per-object custom properties through Attribute
-nodes, which glTF cannot express. So, only for the duration of the export, every neuron and
-synapse gets its own simple Principled material whose Emission Colour is keyed with values
-computed here in numpy from the object's keyed custom properties (the formulas of ``look.py``).
-Afterwards everything is put back: the temporary materials, their actions and the temporary
-collection are removed and the material slots restored, so the file is as before.
+Blender's exporter writes only the static scene (nodes, meshes, the camera; no materials, no
+animation), which costs about the same for any length of timeline. The animation is computed here
+in numpy from the scene's F-curves (:func:`sample_fcurve`) at every frame of the scene, with the
+formulas of ``look.py``: every neuron and synapse gets its own material (the scene's materials are
+shared and read keyed per-object custom properties through Attribute nodes, which glTF cannot
+express), and the samplers keep only the keys that linear interpolation does not restore exactly
+(:func:`_linear_keys`, about 9 in 10 are dropped). The values are those Blender's exporter wrote
+when it baked the animation itself (``export_glb(..., _baked=True)``, kept for tests and the
+benchmark: it scanned every material at every frame, minutes for a few thousand objects); the
+scene is not changed (a temporary collection holds what is exported, removed afterwards).
 
 What glTF cannot carry is left out or simplified:
 
@@ -51,11 +52,17 @@ WEB_MAX_GLOW = 3.0
 PULSE_TINT = 0.5
 #: Custom property marking the export's temporary datablocks (removed in any case).
 TEMP_TAG = "nna_gltf_tmp"
-#: The exporter bakes every object at every frame, ~0.4 ms per object and frame here (the article:
-#: 24 objects x 2977 frames, ~15 s). Above this many object-frames (~30 min) the export is refused.
-MAX_OBJECT_FRAMES = 4_000_000
+#: The animation is sampled at every frame of every object in numpy, ~1 us per object and frame here
+#: (64-32-16-10: 2,843 objects x 3,000 frames, a few seconds). Above this many object-frames the
+#: export is refused (the sampled values of one object are held in memory at a time).
+MAX_OBJECT_FRAMES = 200_000_000
+#: The same limit for Blender's own baking (``_baked=True``), ~0.4 ms per object and frame (~30 min).
+BAKED_MAX_OBJECT_FRAMES = 4_000_000
+#: Cost per object-frame of each path, for the refusal's estimate (seconds).
+_COST = {False: 1e-6, True: 0.4e-3}
 
-#: The exporter's options (checked against io_scene_gltf2 of Blender 4.2, 4.5 and 5.0).
+#: The exporter's options (checked against io_scene_gltf2 of Blender 4.2, 4.5 and 5.0) for the baked
+#: path (``_baked=True``); :data:`STATIC_OPTIONS` for the default one.
 EXPORT_OPTIONS = {
     "export_format": "GLB",
     "use_active_scene": True,  # by default the exporter writes every scene of the file
@@ -75,14 +82,25 @@ EXPORT_OPTIONS = {
     "export_optimize_animation_size": True,  # drop constant channels and repeated keys
     "export_frame_step": 1,
 }
+#: The static scene only: nodes, meshes, the camera; materials and animation are written here.
+STATIC_OPTIONS = {
+    **{k: v for k, v in EXPORT_OPTIONS.items() if not k.startswith("export_anim") and "animation" not in k},
+    "export_materials": "NONE",
+    "export_animations": False,
+}
 
 
 def export_glb(
     scene: bpy.types.Scene,
     path: str | os.PathLike,
     progress: Callable[[float, str], None] | None = None,
+    *,
+    _baked: bool = False,
 ) -> str:
     """Write the network built in ``scene`` to ``path`` (.glb) and return the file's absolute path.
+
+    ``_baked`` (tests and benchmarks only): let Blender's exporter bake the animation itself, as
+    before the animation was written from the F-curves (the same values, far slower).
 
     Bad input (no network built, missing or unwritable folder, a name not ending in .glb) raises
     :class:`~nncore.errors.NNCoreError` before anything is written. The file is written under a
@@ -104,10 +122,11 @@ def export_glb(
 
     n_frames = scene.frame_end - scene.frame_start + 1
     work = (len(neurons) + len(synapses)) * n_frames
-    if work > MAX_OBJECT_FRAMES:
+    if work > (BAKED_MAX_OBJECT_FRAMES if _baked else MAX_OBJECT_FRAMES):
         raise NNCoreError(
             f"glTF export: {len(neurons) + len(synapses):,} animated objects x {n_frames:,} frames is too much to "
-            f"bake (about {work * 0.4e-3 / 60:.0f} min); export a smaller network or a shorter frame range"
+            f"bake (about {max(1.0, work * _COST[_baked] / 60):.0f} min); export a smaller network or a shorter "
+            "frame range"
         )
     options = compat.gltf_export_options()
     if not options:
@@ -123,8 +142,9 @@ def export_glb(
         with tempfile.TemporaryDirectory(prefix="nna-gltf-") as work:
             raw = Path(work) / "export.glb"
             state = _State(scene)
+            export = _export_baked if _baked else _export
             try:
-                _export(scene, state, neurons, synapses, cameras, view_layer, raw, n_frames, report)
+                export(scene, state, neurons, synapses, cameras, view_layer, raw, n_frames, report)
             finally:
                 state.restore()
             data = raw.read_bytes()
@@ -155,8 +175,60 @@ def refuse_instanced(representation: str | None) -> None:
         )
 
 
+def _run_exporter(scene, state, coll, view_layer, tmp: Path, options: dict) -> None:
+    """Blender's exporter on collection ``coll`` of ``scene`` into ``tmp``; failures in one line."""
+    try:
+        result = bpy.ops.export_scene.gltf(filepath=str(tmp), collection=coll.name, **options)
+    except RuntimeError as exc:
+        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+        why = next((ln.strip() for ln in reversed(lines) if "Error" in ln and "Python" not in ln), lines[-1:])
+        hint = outputs.no_space_hint(str(tmp.parent))
+        raise NNCoreError(f"glTF export: the exporter failed ({outputs.printable(why)}){hint}") from None
+    if "FINISHED" not in result or not tmp.is_file():
+        raise RuntimeError(f"glTF export: the exporter did not write {tmp.name} ({result})")
+
+
 def _export(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_frames: int, report) -> None:
-    """Give every object its baked material, run Blender's exporter into ``tmp``, compact the result."""
+    """The exporter writes the static scene into ``tmp``; the materials and the animation, sampled
+    from the F-curves at every frame, are added to it here."""
+    report(0.05, "exporting the static scene")
+    coll = state.collection(f"{neurons[0].users_collection[0].name} glTF", neurons + synapses + cameras)
+    if state.window is not None and state.window.scene != scene:
+        state.window.scene = scene  # the exporter reads bpy.context.scene (restored afterwards)
+        view_layer = bpy.context.view_layer
+    with bpy.context.temp_override(scene=scene, view_layer=view_layer):
+        _run_exporter(scene, state, coll, view_layer, tmp, STATIC_OPTIONS)
+    doc, binary = read_glb(tmp.read_bytes())
+    fps = scene.render.fps / scene.render.fps_base
+    frames = state.frames
+    anim = _Animation(doc, binary, ((frames - frames[0]) / fps).astype(np.float32), scene.name)
+    nodes = {n.get("name"): i for i, n in enumerate(doc.get("nodes", []))}
+    obs = neurons + synapses
+    step = max(1, len(obs) // 50)
+    for k, ob in enumerate(obs):
+        if k % step == 0:
+            report(0.3 + 0.6 * k / len(obs), f"animation of {ob.name} ({k + 1:,} of {len(obs):,})")
+        node = nodes.get(ob.name)
+        if node is None:
+            continue
+        curves = _curves(ob)
+        if ob in synapses:
+            anim.material(node, f"{ob.name} glow", _synapse_emission(ob, frames, curves), (0.0, 0.0, 0.0), 0.6)
+        else:
+            anim.material(node, f"{ob.name} glow", _neuron_emission(ob, frames, curves), look.NEURON_BASE, 0.5)
+        anim.transform(node, ob, frames, curves, scene.frame_current)
+    for ob in cameras:
+        if ob.name in nodes:
+            anim.transform(nodes[ob.name], ob, frames, _curves(ob), scene.frame_current)
+    report(0.9, "writing the file")
+    after = scene.nna.still_after if scene.nna.build_id else scene.frame_start
+    static = (after - scene.frame_start) / fps  # the trained network, idle: what viewers show without animation
+    tmp.write_bytes(static_pose(write_glb(*anim.finish()), static))
+
+
+def _export_baked(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_frames: int, report) -> None:
+    """Give every object its baked material, run Blender's exporter into ``tmp``, compact the result
+    (the way before :func:`_export`: the exporter bakes every frame itself)."""
     report(0.05, "glow of the neurons")
     for ob in neurons:
         state.own_material(ob, _neuron_emission(ob, state.frames), look.NEURON_BASE, 0.5)
@@ -185,16 +257,8 @@ def _export(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_f
                 and report(0.25 + 0.65 * (f - scene.frame_start) / n_frames, f"baking frame {f} of {scene.frame_end}")
             )
         )
-        try:
-            result = bpy.ops.export_scene.gltf(filepath=str(tmp), collection=coll.name, **EXPORT_OPTIONS)
-        except RuntimeError as exc:
-            lines = [ln for ln in str(exc).splitlines() if ln.strip()]
-            why = next((ln.strip() for ln in reversed(lines) if "Error" in ln and "Python" not in ln), lines[-1:])
-            hint = outputs.no_space_hint(str(tmp.parent))
-            raise NNCoreError(f"glTF export: the exporter failed ({outputs.printable(why)}){hint}") from None
+        _run_exporter(scene, state, coll, view_layer, tmp, EXPORT_OPTIONS)
         state.on_frame(None)
-    if "FINISHED" not in result or not tmp.is_file():
-        raise RuntimeError(f"glTF export: the exporter did not write {tmp.name} ({result})")
     report(0.9, "dropping redundant keys")
     fps = scene.render.fps / scene.render.fps_base
     after = scene.nna.still_after if scene.nna.build_id else scene.frame_start
@@ -253,14 +317,19 @@ def sample_fcurve(fc: bpy.types.FCurve, frames: np.ndarray) -> np.ndarray:
     return np.where(frames < x[0], y[0], out)
 
 
-def _prop(ob, name: str, frames: np.ndarray) -> np.ndarray:
-    """Custom property ``name`` of ``ob`` at ``frames``: from its F-curve, else its current value."""
+def _curves(ob) -> dict[tuple[str, int], bpy.types.FCurve]:
+    """The F-curves of ``ob``'s action by (data path, index)."""
     ad = ob.animation_data
-    path = f'["{name}"]'
-    if ad is not None and ad.action is not None:
-        for fc in compat.action_fcurves(ad.action):
-            if fc.data_path == path:
-                return sample_fcurve(fc, frames)
+    if ad is None or ad.action is None:
+        return {}
+    return {(fc.data_path, fc.array_index): fc for fc in compat.action_fcurves(ad.action)}
+
+
+def _prop(ob, name: str, frames: np.ndarray, curves: dict | None = None) -> np.ndarray:
+    """Custom property ``name`` of ``ob`` at ``frames``: from its F-curve, else its current value."""
+    fc = (_curves(ob) if curves is None else curves).get((f'["{name}"]', 0))
+    if fc is not None:
+        return sample_fcurve(fc, frames)
     return np.full(len(frames), float(ob.get(name, 0.0)))
 
 
@@ -270,21 +339,22 @@ def _cap(emission: np.ndarray) -> np.ndarray:
     return emission * np.minimum(1.0, WEB_MAX_GLOW / np.maximum(peak, 1e-9))
 
 
-def _neuron_emission(ob, frames: np.ndarray) -> np.ndarray:
-    glow = look.neuron_glow(_prop(ob, materials.ACTIVITY, frames))
+def _neuron_emission(ob, frames: np.ndarray, curves: dict | None = None) -> np.ndarray:
+    glow = look.neuron_glow(_prop(ob, materials.ACTIVITY, frames, curves))
     return _cap(glow[:, None] * np.asarray(look.NEURON_GLOW))
 
 
-def _synapse_emission(ob, frames: np.ndarray) -> np.ndarray:
+def _synapse_emission(ob, frames: np.ndarray, curves: dict | None = None) -> np.ndarray:
     """look.synapse_color * SYNAPSE_GLOW, plus the pulses spread over the whole synapse."""
 
     def travelling(position):
         return ((position > 0.0) & (position < 1.0)).astype(np.float64)
 
-    weight = _prop(ob, materials.WEIGHT, frames)
+    curves = _curves(ob) if curves is None else curves
+    weight = _prop(ob, materials.WEIGHT, frames, curves)
     tint = look.PULSE_GLOW * PULSE_TINT
-    fwd = _prop(ob, materials.SIGNAL, frames) * travelling(_prop(ob, materials.FORWARD, frames)) * tint
-    back = _prop(ob, materials.ERROR, frames) * travelling(_prop(ob, materials.BACKWARD, frames)) * tint
+    fwd = _prop(ob, materials.SIGNAL, frames, curves) * travelling(_prop(ob, materials.FORWARD, frames, curves)) * tint
+    back = _prop(ob, materials.ERROR, frames, curves) * travelling(_prop(ob, materials.BACKWARD, frames, curves)) * tint
     emission = look.synapse_color(weight) * look.SYNAPSE_GLOW
     emission = emission + fwd[:, None] * np.asarray(look.SIGNAL) + back[:, None] * np.asarray(look.ERROR)
     return _cap(emission)
@@ -605,6 +675,213 @@ def compact_animation(data: bytes) -> bytes:
     doc["bufferViews"] = new_views
     doc["buffers"][0]["byteLength"] = len(out)
     return write_glb(doc, bytes(out))
+
+
+# --------------------------------------------------------------------------------------------
+# the animation, written into the exporter's static file
+
+#: Object transform paths; an unparented object keyed only on location and scale is written in
+#: numpy (Blender Z-up -> glTF Y-up: glTF component <- (Blender index, sign)), any other through
+#: its world matrix per frame (the orbit camera on its rig).
+_TRANSFORMS = ("location", "rotation_euler", "rotation_quaternion", "rotation_axis_angle", "scale")
+_YUP = {"location": ((0, 1.0), (2, 1.0), (1, -1.0)), "scale": ((0, 1.0), (2, 1.0), (1, 1.0))}
+_GLTF_PATH = {"location": "translation", "scale": "scale"}
+_EMISSIVE_STRENGTH = "KHR_materials_emissive_strength"
+
+
+def _pointer(path: str) -> dict:
+    return {"path": "pointer", "extensions": {"KHR_animation_pointer": {"pointer": path}}}
+
+
+def _emissive(emission: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(emissiveFactor (n, 3), emissiveStrength (n, 1)) for linear RGB emissions (n, 3): the colour
+    clamped to 0..WEB_MAX_GLOW; the strength 1 where every channel is at most 1, else the largest
+    channel (the split Blender's exporter makes)."""
+    e = np.clip(np.asarray(emission, dtype=np.float64), 0.0, WEB_MAX_GLOW)
+    peak = e.max(axis=1)
+    strength = np.where(peak > 1.0, peak, 1.0)
+    return e / strength[:, None], strength[:, None]
+
+
+def _basis(ob, curves: dict, frames: np.ndarray):
+    """``ob``'s local matrix (mathutils) at each of ``frames`` from its transform F-curves (else its
+    current values)."""
+    import mathutils
+
+    def track(path: str, size: int) -> np.ndarray:
+        current = list(getattr(ob, path))
+        return np.stack(
+            [
+                sample_fcurve(curves[path, i], frames) if (path, i) in curves else np.full(len(frames), current[i])
+                for i in range(size)
+            ],
+            axis=1,
+        )
+
+    loc, scale = track("location", 3), track("scale", 3)
+    mode = ob.rotation_mode
+    if mode == "QUATERNION":
+        rot = [mathutils.Quaternion(q) for q in track("rotation_quaternion", 4)]
+    elif mode == "AXIS_ANGLE":
+        rot = [mathutils.Quaternion(a[1:], a[0]) for a in track("rotation_axis_angle", 4)]
+    else:
+        rot = [mathutils.Euler(e, mode) for e in track("rotation_euler", 3)]
+    return [mathutils.Matrix.LocRotScale(loc[i], rot[i], scale[i]) for i in range(len(frames))]
+
+
+class _Animation:
+    """Materials and one animation clip added to the exporter's static document and binary chunk."""
+
+    def __init__(self, doc: dict, binary: bytes, times: np.ndarray, name: str) -> None:
+        self.doc = doc
+        self.out = bytearray(binary)
+        self.times = np.asarray(times, dtype=np.float32)
+        self.t64 = self.times.astype(np.float64)
+        self.name = name
+        self.channels: list[dict] = []
+        self.samplers: list[dict] = []
+        self.materials: list[dict] = list(doc.get("materials", []))
+        self.claimed: set[int] = set()  # meshes already given to a node (others get a copy)
+        self.time_accessors: dict[bytes, int] = {}
+
+    def _accessor(self, values: np.ndarray, kind: str, times: bool = False) -> int:
+        """A float accessor of ``values``; key times are written once for every sampler using them."""
+        raw = values.astype("<f4").tobytes()
+        if times and raw in self.time_accessors:
+            return self.time_accessors[raw]
+        self.out.extend(b"\0" * (-len(self.out) % 4))
+        views = self.doc.setdefault("bufferViews", [])
+        views.append({"buffer": 0, "byteOffset": len(self.out), "byteLength": len(raw)})
+        self.out.extend(raw)
+        flat = values.reshape(len(values), -1)
+        accessors = self.doc.setdefault("accessors", [])
+        accessors.append(
+            {
+                "bufferView": len(views) - 1,
+                "componentType": _FLOAT,
+                "count": len(values),
+                "type": kind,
+                "min": [float(x) for x in flat.min(axis=0)],
+                "max": [float(x) for x in flat.max(axis=0)],
+            }
+        )
+        if times:
+            self.time_accessors[raw] = len(accessors) - 1
+        return len(accessors) - 1
+
+    def channel(self, target: dict, values: np.ndarray, rotation: bool = False) -> None:
+        """A LINEAR channel of ``values`` (n_frames, k) at every frame, keeping only the keys that
+        linear interpolation does not restore (rotations: every key, as the baked export did)."""
+        v = np.asarray(values, dtype=np.float32).reshape(len(self.times), -1)
+        idx = np.arange(len(v)) if rotation else _linear_keys(self.t64, v)
+        kind = {1: "SCALAR", 3: "VEC3", 4: "VEC4"}[v.shape[1]]
+        times = self._accessor(self.times[idx], "SCALAR", times=True)
+        self.samplers.append({"input": times, "interpolation": "LINEAR", "output": self._accessor(v[idx], kind)})
+        self.channels.append({"sampler": len(self.samplers) - 1, "target": target})
+
+    def material(self, node: int, name: str, emission: np.ndarray, base, roughness: float) -> None:
+        """Node ``node``'s own material, its emission animated from ``emission`` (n_frames, 3)."""
+        nd = self.doc["nodes"][node]
+        if "mesh" not in nd:
+            return
+        mi = len(self.materials)
+        self.materials.append(
+            {
+                "name": name,
+                "doubleSided": True,
+                "pbrMetallicRoughness": {
+                    "baseColorFactor": [*(float(c) for c in base), 1.0],
+                    "metallicFactor": 0.0,
+                    "roughnessFactor": float(roughness),
+                },
+                "emissiveFactor": [0.0, 0.0, 0.0],
+                "extensions": {_EMISSIVE_STRENGTH: {"emissiveStrength": 1.0}},
+            }
+        )
+        meshes = self.doc["meshes"]
+        mesh = meshes[nd["mesh"]]
+        if nd["mesh"] in self.claimed:
+            mesh = {**mesh, "primitives": [dict(p) for p in mesh["primitives"]]}
+            meshes.append(mesh)
+            nd["mesh"] = len(meshes) - 1
+        self.claimed.add(nd["mesh"])
+        for prim in mesh["primitives"]:
+            prim["material"] = mi
+        factor, strength = _emissive(emission)
+        self.channel(_pointer(f"/materials/{mi}/emissiveFactor"), factor)
+        self.channel(_pointer(f"/materials/{mi}/extensions/{_EMISSIVE_STRENGTH}/emissiveStrength"), strength)
+
+    def transform(self, node: int, ob, frames: np.ndarray, curves: dict, current: int) -> None:
+        """Node ``node``'s translation/rotation/scale channels where ``ob`` (or a parent) is keyed."""
+        chain = [ob]
+        while chain[-1].parent is not None:
+            chain.append(chain[-1].parent)
+        keyed = [{p for p, _ in (curves if o is ob else _curves(o)) if p in _TRANSFORMS} for o in chain]
+        if not any(keyed):
+            return
+        if len(chain) == 1 and keyed[0] <= set(_YUP):
+            for path in sorted(keyed[0]):
+                current_v = list(getattr(ob, path))
+                blender = [
+                    sample_fcurve(curves[path, i], frames)
+                    if (path, i) in curves
+                    else np.full(len(frames), current_v[i])
+                    for i in range(3)
+                ]
+                values = np.stack([sign * blender[i] for i, sign in _YUP[path]], axis=1)
+                self.channel({"node": node, "path": _GLTF_PATH[path]}, values)
+            return
+        self._world_channels(node, chain, frames)
+
+    def _world_channels(self, node: int, chain: list, frames: np.ndarray) -> None:
+        """Translation, rotation (and scale if it changes) of a node whose object moves through its
+        own keys or its parents': its world matrix per frame in glTF's Y-up axes (a camera turned
+        to look down its -Z axis, as glTF's cameras do)."""
+        import math
+
+        import mathutils
+
+        world = [mathutils.Matrix.Identity(4)] * len(frames)
+        for o in reversed(chain):  # root first: world = parent world @ parent inverse @ basis
+            local = _basis(o, _curves(o), frames)
+            inverse = o.matrix_parent_inverse if o.parent is not None else mathutils.Matrix.Identity(4)
+            world = [w @ inverse @ b for w, b in zip(world, local)]
+        yup = mathutils.Matrix(((1, 0, 0, 0), (0, 0, 1, 0), (0, -1, 0, 0), (0, 0, 0, 1)))
+        turn = mathutils.Matrix.Identity(4)
+        if chain[0].type in ("CAMERA", "LIGHT"):
+            turn = mathutils.Matrix.Rotation(-math.pi / 2, 4, "X")
+        back = yup.inverted() @ turn
+        loc, rot, scale = [], [], []
+        previous = None
+        for w in world:
+            t, q, s = (yup @ w @ back).decompose()
+            if previous is not None and previous.dot(q) < 0:
+                q.negate()
+            previous = q
+            loc.append(tuple(t))
+            rot.append((q.x, q.y, q.z, q.w))
+            scale.append(tuple(s))
+        self.channel({"node": node, "path": "translation"}, np.array(loc))
+        self.channel({"node": node, "path": "rotation"}, np.array(rot), rotation=True)
+        scale = np.array(scale)
+        if np.ptp(scale, axis=0).max() > 1e-6:
+            self.channel({"node": node, "path": "scale"}, scale)
+
+    def finish(self) -> tuple[dict, bytes]:
+        doc = self.doc
+        if self.materials:
+            doc["materials"] = self.materials
+        if self.channels:
+            doc["animations"] = [{"name": self.name, "channels": self.channels, "samplers": self.samplers}]
+        used = doc.setdefault("extensionsUsed", [])
+        for ext, needed in ((_EMISSIVE_STRENGTH, self.materials), ("KHR_animation_pointer", self.channels)):
+            if needed and ext not in used:
+                used.append(ext)
+        if not used:
+            doc.pop("extensionsUsed")
+        self.out.extend(b"\0" * (-len(self.out) % 4))
+        doc["buffers"][0]["byteLength"] = len(self.out)
+        return doc, bytes(self.out)
 
 
 def _sample(t: np.ndarray, v: np.ndarray, at: float, step: bool) -> np.ndarray:
