@@ -1,7 +1,9 @@
 """glTF export (addon/export_gltf.py): the article network's .glb, read back with struct/json,
 checked against the scene's keyed values and by the Khronos glTF-Validator (node + npm package).
 
-The article export (~15 s: the exporter bakes all ~3000 frames) runs once per module.
+The article export runs once per module (well under a second: Blender's exporter writes only the
+static scene, the animation is sampled from the F-curves in numpy); the old path, where Blender's
+exporter baked every frame itself (``_baked=True``), is compared with it on a short clip.
 """
 
 from __future__ import annotations
@@ -172,7 +174,7 @@ def test_file_written_where_asked(exported):
     assert steps[-1] == (1.0, "done")
     fractions = [f for f, _ in steps]
     assert fractions == sorted(fractions) and 0.0 <= fractions[0]
-    assert sum("baking frame" in text for _, text in steps) >= 50  # progress while the exporter bakes
+    assert sum("animation of" in text for _, text in steps) >= 20  # progress while the channels are written
     assert 50_000 < path.stat().st_size < 2_000_000
 
 
@@ -377,14 +379,70 @@ def test_failed_export_leaves_nothing(bpy_env, tmp_path, monkeypatch):
     eg = addon("export_gltf")
     before = snapshot(bpy)
 
-    def broken(data):
+    def broken(*args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(eg, "compact_animation", broken)
+    monkeypatch.setattr(eg, "static_pose", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         eg.export_glb(bpy.context.scene, tmp_path / "x.glb")
     assert list(tmp_path.iterdir()) == []
     assert snapshot(bpy) == before
+
+
+def channel_values(path, times) -> dict:
+    """Every animation channel of a .glb sampled at ``times``, keyed by what it animates (node or
+    material name, path or pointer tail), and the file's nodes and materials by name."""
+    doc, binary = read_glb(path)
+    out = {}
+    for ch in doc["animations"][0]["channels"]:
+        p = pointer(ch)
+        if p:
+            parts = p.strip("/").split("/")
+            key = (doc["materials"][int(parts[1])]["name"], "/".join(parts[2:]))
+        else:
+            key = (doc["nodes"][ch["target"]["node"]]["name"], ch["target"]["path"])
+        out[key] = sampled(doc, binary, ch, times)
+    return out, {n["name"]: n for n in doc["nodes"]}, {m["name"]: m for m in doc["materials"]}
+
+
+@pytest.mark.parametrize("camera", ["front", "orbit"])
+def test_same_animation_as_blenders_baking(bpy_env, tmp_path, camera):
+    """The channels written from the F-curves = those Blender's exporter baked (the old path), at
+    every frame: synapse radii, glow, and the orbit camera's translation and rotation."""
+    bpy = bpy_env
+    small_network(bpy)
+    sc = bpy.context.scene
+    sc.frame_end = 300  # the orbit turns between the 'before' still and the training's end
+    if camera == "orbit":
+        addon("camera_moves").set_camera(sc, "orbit", False)
+    sc.frame_set(120)
+    eg = addon("export_gltf")
+    new = eg.export_glb(sc, tmp_path / "new.glb")
+    old = eg.export_glb(sc, tmp_path / "old.glb", _baked=True)
+    times = (np.arange(sc.frame_start, sc.frame_end + 1) - sc.frame_start) / sc.render.fps
+    (a, nodes_a, mats_a), (b, nodes_b, mats_b) = channel_values(old, times), channel_values(new, times)
+    assert set(a) == set(b)
+    assert {k[1] for k in a} >= {
+        "scale",
+        "emissiveFactor",
+        "extensions/KHR_materials_emissive_strength/emissiveStrength",
+    }
+    assert ({("NNA Camera", "translation"), ("NNA Camera", "rotation")} <= set(a)) == (camera == "orbit")
+    for key, va in a.items():
+        vb = b[key]
+        if key[1] == "rotation":  # q and -q are the same rotation
+            flip = np.sign(np.sum(va * vb, axis=1, keepdims=True))
+            vb = vb * flip
+        np.testing.assert_allclose(vb, va, atol=2e-5 * max(1.0, np.abs(va).max()), err_msg=str(key))
+    assert set(nodes_a) == set(nodes_b) and set(mats_a) == set(mats_b)
+    for name, node in nodes_a.items():
+        for field in ("translation", "scale"):
+            np.testing.assert_allclose(nodes_b[name].get(field, [0, 0, 0]), node.get(field, [0, 0, 0]), atol=1e-4)
+    for name, mat in mats_a.items():
+        np.testing.assert_allclose(mats_b[name]["emissiveFactor"], mat["emissiveFactor"], atol=1e-5)
+    if NODE and (ROOT / "node_modules" / "gltf-validator").is_dir():
+        report = validate(new)
+        assert (report["numErrors"], report["numWarnings"]) == (0, 0), report["messages"]
 
 
 # --- dropping redundant keys ---------------------------------------------------------------------
