@@ -30,7 +30,9 @@ import functools
 import math
 import numbers
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,10 +40,11 @@ from contextlib import ExitStack, contextmanager
 from fractions import Fraction
 
 import bpy
+import numpy as np
 
 from ..nncore import outputs
 from ..nncore.errors import NNCoreError
-from . import camera_moves, compat
+from . import camera_moves, compat, keys
 
 #: progress(frames_done, n_frames, seconds_left_estimate), called after every rendered frame.
 Progress = Callable[[int, int, float], None]
@@ -262,29 +265,51 @@ def render_video(
     path: str | os.PathLike,
     frames: tuple[int, int] | None = None,
     progress: Progress | None = None,
+    render_once: bool | None = None,
+    stats: dict | None = None,
 ) -> str:
     """Render ``frames`` (first, last; default: the scene's range) to an H.264 .mp4; return its path.
 
     ``path`` gets ".mp4" appended if it has no extension. The folder must exist and be writable.
     The video is written to a temporary name next to ``path`` and renamed when complete; on any
     failure, an exception from ``progress``, or Ctrl-C, it is removed and the exception re-raised.
+
+    ``render_once`` (default: on, unless the environment says ``NNA_RENDER_ONCE=0``): a frame that
+    provably looks exactly like the one before it (:func:`frame_runs`: holds, states, the end) is
+    not rendered again. The distinct frames are rendered to PNGs in a private temporary folder
+    beside the video, then Blender's sequencer encodes them, each lasting as long as it repeats,
+    with the scene's own sound: the same video as rendering every frame (tests/test_render_once.py).
+    ``progress`` then counts the distinct frames. ``False`` renders every frame (the old path).
+    ``stats``, if given, receives ``frames`` (in the video), ``rendered`` (3-D frames rendered) and
+    ``note`` (why every frame was rendered, if it was).
     """
     final = video_path(path)
     first, last = _frame_range(scene, frames)
     _check_renderable(scene)
     _check_even_size(scene)
+    if render_once is None:
+        render_once = os.environ.get("NNA_RENDER_ONCE", "1") != "0"
 
     n = last - first + 1
+    runs, note = frame_runs(scene, (first, last)) if render_once else ([], "render_once is off")
+    if render_once and len(runs) == n and not note:
+        note = "no frame repeats the one before it"
+    once = render_once and len(runs) < n
+    if stats is not None:
+        stats.update(frames=n, rendered=len(runs) if once else n, note="" if once else note)
     saved = _save(scene)
-    watch = _Watch(n, progress)
     try:
         audio = soundtrack(scene) is not None
         with outputs.atomic_file(final, "video", verify=lambda p: outputs.verify_mp4(p, n, audio=audio)) as tmp:
-            _video_settings(scene, tmp)
-            _set_range(scene, first, last)
-            with watch.installed():
-                _render(scene, os.path.dirname(final), animation=True)
-            watch.reraise()
+            if once:
+                _render_once(scene, final, tmp, first, last, runs, progress)
+            else:
+                watch = _Watch(n, progress)
+                _video_settings(scene, tmp)
+                _set_range(scene, first, last)
+                with watch.installed():
+                    _render(scene, os.path.dirname(final), animation=True)
+                watch.reraise()
     finally:
         _restore(scene, saved)
     return final
@@ -438,6 +463,403 @@ class _Watch:
             raise KeyboardInterrupt
         if self.done != self.n:
             raise NNCoreError(f"the render stopped after {self.done} of {self.n} frames")
+
+
+# --------------------------------------------------------------------------------------------
+# render each distinct frame once
+
+#: A key this close to a frame's time but not on it makes the frame count as changing: Blender's
+#: F-curve evaluation treats keys within a small threshold of the time as lying on it.
+KEY_SLACK = 0.01
+
+#: Modifiers whose result depends only on their (animated, so compared) inputs, never on the frame.
+STATIC_MODIFIERS = frozenset(
+    {
+        "ARRAY", "BEVEL", "BOOLEAN", "DECIMATE", "EDGE_SPLIT", "MASK", "MIRROR", "REMESH", "SCREW", "SKIN",
+        "SMOOTH", "SOLIDIFY", "SUBSURF", "TRIANGULATE", "WELD", "WIREFRAME", "WEIGHTED_NORMAL", "CURVE",
+        "LATTICE", "ARMATURE", "HOOK", "SIMPLE_DEFORM", "CAST", "SHRINKWRAP", "MULTIRES", "NORMAL_EDIT",
+    }
+)  # fmt: skip
+#: Constraints that read something other than animated values (a cache, a tracked movie).
+TIME_CONSTRAINTS = frozenset({"TRANSFORM_CACHE", "FOLLOW_TRACK", "CAMERA_SOLVER", "OBJECT_SOLVER"})
+#: Geometry Nodes whose output may change with the frame by itself (Scene Time is handled apart).
+TIME_NODES = frozenset({"GeometryNodeSimulationInput", "GeometryNodeSimulationOutput", "GeometryNodeBake"})
+#: The instanced networks' node group that reads Scene Time (addon/instanced.py).
+_KEY_SAMPLE_GROUP = "NNA Key Sample"
+
+
+class _Unprovable(Exception):
+    """Something in the scene may change with the frame in a way frame_runs cannot follow."""
+
+
+def frame_runs(scene: bpy.types.Scene, frames: tuple[int, int] | None = None) -> tuple[list[tuple[int, int]], str]:
+    """The distinct pictures of ``frames`` (first, last; default: the scene's range) as runs
+    ``(first frame, number of frames)``: every frame of a run looks exactly like its first, because
+    nothing that could change the picture changes between them. Returns ``(runs, note)``; when that
+    cannot be proved (``note`` says why), every frame is its own run.
+
+    What is compared, at every frame's animation time (with the scene's time remapping):
+
+    - every F-curve of every data-block (objects, materials, node groups, cameras, the world, the
+      scene...), CONSTANT and LINEAR keys in numpy, anything else with Blender's own ``evaluate``;
+      a key within KEY_SLACK of a frame's time (but not on it) makes that frame count as changing;
+    - Geometry Nodes that read Scene Time, in the two ways the add-on uses it: an instanced
+      network's key sampling (a frame changes while a track's ``Rate`` input is not 0, i.e. while it
+      is interpolating; its ``Key`` and ``Start`` inputs are F-curves) and the loss curve's reveal
+      (a frame changes when a point's reveal frame lies between it and the frame before).
+
+    Anything else that can change with the frame makes it give up: drivers, NLA strips, other
+    Scene Time uses, simulation or bake nodes, particles, rigid bodies, modifiers or constraints
+    outside STATIC_MODIFIERS, movie or image-sequence textures, frame-change handlers, camera
+    switching markers, motion blur, the stamp burnt into the image, a compositor the add-on did not
+    make, and sequencer strips other than sound.
+    """
+    first, last = _frame_range(scene, frames)
+    every = [(f, 1) for f in range(first, last + 1)]
+    try:
+        changes = _changes(scene, np.arange(first, last + 1))
+    except _Unprovable as exc:
+        return every, str(exc)
+    starts = np.flatnonzero(changes) + first
+    ends = np.append(starts[1:], last + 1)
+    return [(int(a), int(b - a)) for a, b in zip(starts, ends)], ""
+
+
+def _changes(scene: bpy.types.Scene, frames: np.ndarray) -> np.ndarray:
+    """A bool per frame: may it look different from the frame before? (The first always does.)"""
+    _refuse_time_dependence(scene)
+    r = scene.render
+    remapped = r.frame_map_old != r.frame_map_new
+    # Blender's ctime: the frame times framelen (frame_map_old / frame_map_new), in float32
+    framelen = np.float32(r.frame_map_old) / np.float32(r.frame_map_new)
+    times = frames.astype(np.float32) * framelen if remapped else frames.astype(np.float32)
+    times = times.astype(np.float64)
+    changes = np.zeros(len(frames), dtype=bool)
+    changes[0] = True
+    for fc in _all_fcurves():
+        changes |= _fcurve_changes(fc, times, remapped)
+    changes |= _scene_time_changes(scene, times, remapped)
+    return changes
+
+
+def _refuse_time_dependence(scene: bpy.types.Scene) -> None:
+    r = scene.render
+    if r.use_motion_blur:
+        raise _Unprovable("motion blur mixes neighbouring frames")
+    if r.use_stamp:
+        raise _Unprovable("the stamp (burnt-in metadata) can show the frame")
+    if any(m.camera is not None for m in scene.timeline_markers):
+        raise _Unprovable("markers switch cameras")
+    if compat.has_foreign_compositor(scene):
+        raise _Unprovable("the scene has its own compositor")
+    if scene.rigidbody_world is not None and scene.rigidbody_world.enabled:
+        raise _Unprovable("rigid body simulation")
+    handlers = bpy.app.handlers
+    if len(handlers.frame_change_pre) or len(handlers.frame_change_post):
+        raise _Unprovable("frame-change handlers may change anything")
+    strips = compat.sequencer_strips(scene)
+    if strips is not None and any(s.type != "SOUND" for s in strips):
+        raise _Unprovable("the sequencer holds strips other than sound")
+    for coll in (bpy.data.images, bpy.data.movieclips):
+        for im in coll:
+            if getattr(im, "source", "FILE") in ("MOVIE", "SEQUENCE") and im.users:
+                raise _Unprovable(f"{im.name!r} is a movie or an image sequence")
+    for ob in scene.objects:
+        if len(ob.particle_systems):
+            raise _Unprovable(f"{ob.name!r} has particles")
+        for m in ob.modifiers:
+            if m.show_render and m.type != "NODES" and m.type not in STATIC_MODIFIERS:
+                raise _Unprovable(f"{ob.name!r} has a {m.type.lower()} modifier")
+        for c in ob.constraints:
+            if c.enabled and c.type in TIME_CONSTRAINTS:
+                raise _Unprovable(f"{ob.name!r} has a {c.type.lower()} constraint")
+
+
+def _ids() -> Iterator[bpy.types.ID]:
+    """Every data-block, with the node trees embedded in materials, worlds, lights, scenes..."""
+    for attr in dir(bpy.data):
+        coll = getattr(bpy.data, attr, None)
+        if not isinstance(coll, bpy.types.bpy_prop_collection):
+            continue
+        for idb in coll:
+            if not isinstance(idb, bpy.types.ID):
+                break
+            yield idb
+            tree = getattr(idb, "node_tree", None)
+            if isinstance(tree, bpy.types.ID):
+                yield tree
+
+
+def _all_fcurves() -> Iterator[bpy.types.FCurve]:
+    seen: set[int] = set()
+    for idb in _ids():
+        ad = getattr(idb, "animation_data", None)
+        if ad is None:
+            continue
+        if len(ad.drivers):
+            raise _Unprovable(f"{idb.name!r} has drivers")
+        if any(not t.mute and len(t.strips) for t in ad.nla_tracks):
+            raise _Unprovable(f"{idb.name!r} has NLA strips")
+        if ad.action is not None and ad.action.as_pointer() not in seen:
+            seen.add(ad.action.as_pointer())
+            yield from compat.action_fcurves(ad.action)
+
+
+def _fcurve_changes(fc: bpy.types.FCurve, times: np.ndarray, remapped: bool) -> np.ndarray:
+    """Frames (by their animation ``times``) whose value of ``fc`` may differ from the frame before."""
+    kp = fc.keyframe_points
+    n = len(kp)
+    out = np.zeros(len(times), dtype=bool)
+    if n == 0 and not len(fc.modifiers):
+        return out
+    co = np.empty(2 * n, dtype=np.float32)
+    kp.foreach_get("co", co)
+    ip = np.empty(n, dtype=np.int32)
+    kp.foreach_get("interpolation", ip)
+    x, y = co[0::2].astype(np.float64), co[1::2].astype(np.float64)
+    simple = (
+        n > 0
+        and np.isin(ip, (keys.INTERPOLATION["CONSTANT"], keys.INTERPOLATION["LINEAR"])).all()
+        and not len(fc.modifiers)
+        and fc.extrapolation == "CONSTANT"
+        and bool(np.all(np.diff(x) > 0))
+    )
+    if simple:
+        i = np.clip(np.searchsorted(x, times, side="right") - 1, 0, n - 1)
+        j = np.minimum(i + 1, n - 1)
+        span = np.where(x[j] > x[i], x[j] - x[i], 1.0)
+        t = np.clip((times - x[i]) / span, 0.0, 1.0)
+        linear = (ip[i] == keys.INTERPOLATION["LINEAR"]) & (j > i)
+        values = np.where(times < x[0], y[0], np.where(linear, y[i] + t * (y[j] - y[i]), y[i]))
+    else:
+        values = np.array([fc.evaluate(float(f)) for f in times])
+    out[1:] = values[1:] != values[:-1]
+    if n:  # a key next to a frame's time: which side of it Blender takes is not certain
+        k = np.clip(np.searchsorted(x, times), 0, n - 1)
+        d = np.minimum(np.abs(times - x[k]), np.abs(times - x[np.maximum(k - 1, 0)]))
+        close = (d < KEY_SLACK) & ((d > 0) | remapped)
+        out |= close
+        out[1:] |= close[:-1]
+    return out
+
+
+def _tree_nodes(tree: bpy.types.NodeTree, seen=None) -> Iterator[tuple[bpy.types.NodeTree, bpy.types.Node]]:
+    """(tree, node) for every node of ``tree`` and of the groups it uses."""
+    seen = set() if seen is None else seen
+    if tree.as_pointer() in seen:
+        return
+    seen.add(tree.as_pointer())
+    for node in tree.nodes:
+        yield tree, node
+        sub = getattr(node, "node_tree", None)
+        if sub is not None:
+            yield from _tree_nodes(sub, seen)
+
+
+def _input_values(scene: bpy.types.Scene, ob, mod, identifier: str, times: np.ndarray) -> np.ndarray:
+    """A Nodes modifier input at ``times``: from its F-curve if it is keyed, else its value."""
+    ad = ob.animation_data
+    path = f'modifiers["{mod.name}"]["{identifier}"]'
+    if ad is not None and ad.action is not None:
+        for fc in compat.action_fcurves(ad.action):
+            if fc.data_path == path:
+                return np.array([fc.evaluate(float(t)) for t in times])
+    return np.full(len(times), float(mod[identifier]))
+
+
+def _scene_time_changes(scene: bpy.types.Scene, times: np.ndarray, remapped: bool) -> np.ndarray:
+    out = np.zeros(len(times), dtype=bool)
+    for ob in scene.objects:
+        for mod in ob.modifiers:
+            if mod.type != "NODES" or not mod.show_render or mod.node_group is None:
+                continue
+            top = mod.node_group
+            users = []
+            for tree, node in _tree_nodes(top):
+                if node.bl_idname in TIME_NODES:
+                    raise _Unprovable(f"{ob.name!r}: Geometry Nodes {node.bl_idname} depends on the frame")
+                if node.bl_idname == "GeometryNodeInputSceneTime" and any(s.is_linked for s in node.outputs):
+                    users.append((tree, node))
+            if not users:
+                continue
+            if all(tree.name.startswith(_KEY_SAMPLE_GROUP) for tree, _ in users):
+                out |= _interpolating(scene, ob, mod, times)
+            elif all(tree == top for tree, _ in users) and ob.modifiers[0] == mod and ob.type == "MESH":
+                for _, node in users:
+                    out |= _reveals(ob, node, times, remapped)
+            else:
+                raise _Unprovable(f"{ob.name!r}: Geometry Nodes read the scene time")
+    return out
+
+
+def _interpolating(scene, ob, mod, times: np.ndarray) -> np.ndarray:
+    """Instanced networks: frames at which, or just after which, some track interpolates (Rate != 0)."""
+    out = np.zeros(len(times), dtype=bool)
+    for item in mod.node_group.interface.items_tree:
+        if getattr(item, "in_out", None) == "INPUT" and item.name.endswith("Rate") and item.identifier in mod.keys():
+            moving = _input_values(scene, ob, mod, item.identifier, times) != 0
+            out |= moving
+            out[1:] |= moving[:-1]
+    return out
+
+
+def _reveals(ob, node, times: np.ndarray, remapped: bool) -> np.ndarray:
+    """The loss curve: Scene Time compared with a point attribute (the frame a point appears at)."""
+    out = np.zeros(len(times), dtype=bool)
+    for sock in node.outputs:
+        for link in sock.links:
+            cmp = link.to_node
+            if cmp.bl_idname != "FunctionNodeCompare" or cmp.data_type != "FLOAT":
+                raise _Unprovable(f"{ob.name!r}: Geometry Nodes use the scene time")
+            other = [s for s in cmp.inputs if s.enabled and s.is_linked and s != link.to_socket and s.type == "VALUE"]
+            if len(other) != 1 or other[0].links[0].from_node.bl_idname != "GeometryNodeInputNamedAttribute":
+                raise _Unprovable(f"{ob.name!r}: Geometry Nodes use the scene time")
+            named = other[0].links[0].from_node
+            name_in = named.inputs["Name"]
+            attr = ob.data.attributes.get(name_in.default_value) if not name_in.is_linked else None
+            if attr is None or attr.domain != "POINT" or attr.data_type != "FLOAT":
+                raise _Unprovable(f"{ob.name!r}: Geometry Nodes compare the scene time with an unknown value")
+            values = np.empty(len(attr.data), dtype=np.float32)
+            attr.data.foreach_get("value", values)
+            r = np.unique(values.astype(np.float64))
+            exact = cmp.operation == "GREATER_THAN" and link.to_socket == cmp.inputs[cmp.inputs.find("B")]
+            slack = KEY_SLACK if remapped or not exact else 0.0
+            # a point appears or goes between the frame before (lo) and this frame (hi)
+            lo, hi = times[:-1] - slack, times[1:] + slack
+            i = np.searchsorted(r, lo, side="right" if exact and not remapped else "left")
+            k = np.searchsorted(r, hi, side="right")
+            out[1:] |= k > i
+    return out
+
+
+def _render_once(
+    scene: bpy.types.Scene, final: str, tmp: str, first: int, last: int, runs: list, progress: Progress | None
+) -> None:
+    """The video from each distinct frame rendered once: PNGs in a private folder beside the video
+    (Blender skips the frames whose file exists: the repeats get empty placeholders), then the
+    scene's sequencer shows them, each for as long as it repeats, and encodes them with the scene's
+    sound into ``tmp``. The folder, the strip and the settings changed are gone afterwards."""
+    folder = os.path.dirname(final)
+    try:
+        frames_dir = tempfile.mkdtemp(prefix=".nna-", suffix=".frames", dir=folder)
+    except OSError as exc:
+        raise NNCoreError(
+            f"video: cannot write in {outputs.printable(folder)} ({exc.strerror or exc}){outputs.no_space_hint(folder)}"
+        ) from None
+    strip = None
+    ed_existed = scene.sequence_editor is not None
+    looks = _save_look(scene)
+    try:
+        # pass 1: the distinct frames, in one animation render (one render depsgraph for all)
+        compat.set_image_output(scene, "PNG")
+        ims = scene.render.image_settings
+        ims.color_mode = "RGB"
+        ims.color_depth = "8"
+        ims.compression = 15
+        scene.render.filepath = os.path.join(frames_dir, "f_")
+        scene.render.use_file_extension = True
+        scene.render.use_overwrite = False
+        scene.frame_step = 1
+        _set_range(scene, first, last)
+        shown = {}
+        for start, length in runs:
+            png = scene.render.frame_path(frame=start)
+            for f in range(start, start + length):
+                shown[f] = png
+                if f != start:
+                    try:
+                        open(scene.render.frame_path(frame=f), "xb").close()
+                    except OSError as exc:
+                        raise NNCoreError(
+                            f"video: cannot write in {outputs.printable(folder)} ({exc.strerror or exc})"
+                            f"{outputs.no_space_hint(folder)}"
+                        ) from None
+        watch = _Watch(len(runs), progress)
+        with watch.installed():
+            _render(scene, folder, animation=True)
+        watch.reraise()
+        for start, _ in runs:
+            _check_png(shown[start], folder)
+
+        # pass 2: the sequencer shows them, each as long as it lasts, and encodes them with the sound
+        strips = compat.sequencer_strips(scene, create=True)
+        channel = min(max((s.channel for s in strips), default=0) + 1, 128)
+        strip = strips.new_image("NNA frames (render once)", shown[first], channel, first)
+        directory = strip.directory
+        for f in range(first + 1, last + 1):
+            strip.elements.append(os.path.relpath(shown[f], directory))
+        if strip.frame_final_duration != last - first + 1:
+            raise NNCoreError(f"video: the sequencer holds {strip.frame_final_duration} of {last - first + 1} frames")
+        _pass_through(scene, strip)
+        _video_settings(scene, tmp)
+        encode = _Watch(last - first + 1, None)
+        with encode.installed():
+            _render(scene, folder, animation=True)
+        encode.reraise()
+    finally:
+        if strip is not None:
+            try:
+                compat.sequencer_strips(scene).remove(strip)
+            except (AttributeError, RuntimeError, ReferenceError):
+                pass
+        if not ed_existed and scene.sequence_editor is not None:
+            scene.sequence_editor_clear()
+        _restore_look(scene, looks)
+        shutil.rmtree(frames_dir, ignore_errors=True)
+
+
+#: What the sequencer pass changes besides the output settings (restored afterwards).
+_LOOK_SETTINGS = (
+    ("view_settings", "view_transform"),
+    ("view_settings", "look"),
+    ("view_settings", "exposure"),
+    ("view_settings", "gamma"),
+    ("view_settings", "use_curve_mapping"),
+    ("display_settings", "display_device"),
+    ("sequencer_colorspace_settings", "name"),
+    ("render", "use_sequencer"),
+    ("render", "use_overwrite"),
+    ("render", "dither_intensity"),
+)
+
+
+def _save_look(scene: bpy.types.Scene) -> list:
+    return [(path, attr, getattr(_owner(scene, path), attr)) for path, attr in _LOOK_SETTINGS]
+
+
+def _restore_look(scene: bpy.types.Scene, saved: list) -> None:
+    for path, attr, value in saved:
+        try:
+            setattr(_owner(scene, path), attr, value)
+        except (AttributeError, TypeError, ValueError):
+            pass
+
+
+def _pass_through(scene: bpy.types.Scene, strip) -> None:
+    """Sequencer and colour settings under which the PNGs' bytes reach the encoder unchanged: the
+    pictures already went through the scene's view transform when they were rendered."""
+    _colour_management(scene)
+    for owner, value in ((scene.sequencer_colorspace_settings, "sRGB"), (strip.colorspace_settings, "sRGB")):
+        try:
+            owner.name = value
+        except TypeError:  # a custom OCIO configuration without it
+            pass
+    scene.render.dither_intensity = 0.0  # the bytes are already dithered once
+    scene.render.use_sequencer = True
+
+
+def _check_png(path: str, folder: str) -> None:
+    """A complete PNG (its last chunk is IEND): a full disk leaves empty or cut files."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(size - 12, 0))
+            tail = fh.read()
+    except OSError as exc:
+        raise NNCoreError(f"video: a rendered frame cannot be read ({exc.strerror or exc})") from None
+    if size < 60 or tail[4:8] != b"IEND":
+        raise NNCoreError(f"video: a rendered frame was not completely written{outputs.no_space_hint(folder)}")
 
 
 # --------------------------------------------------------------------------------------------
