@@ -204,6 +204,7 @@ def _export(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_f
     anim = _Animation(doc, binary, ((frames - frames[0]) / fps).astype(np.float32), scene.name)
     nodes = {n.get("name"): i for i, n in enumerate(doc.get("nodes", []))}
     obs = neurons + synapses
+    synapse_set = set(synapses)
     step = max(1, len(obs) // 50)
     for k, ob in enumerate(obs):
         if k % step == 0:
@@ -212,14 +213,16 @@ def _export(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_f
         if node is None:
             continue
         curves = _curves(ob)
-        if ob in synapses:
-            anim.material(node, f"{ob.name} glow", _synapse_emission(ob, frames, curves), (0.0, 0.0, 0.0), 0.6)
+        if ob in synapse_set:
+            emission = _synapse_emission(ob, frames, curves, anim.cache)
+            anim.material(node, f"{ob.name} glow", emission, (0.0, 0.0, 0.0), 0.6)
         else:
-            anim.material(node, f"{ob.name} glow", _neuron_emission(ob, frames, curves), look.NEURON_BASE, 0.5)
-        anim.transform(node, ob, frames, curves, scene.frame_current)
+            emission = _neuron_emission(ob, frames, curves, anim.cache)
+            anim.material(node, f"{ob.name} glow", emission, look.NEURON_BASE, 0.5)
+        anim.transform(node, ob, frames, curves)
     for ob in cameras:
         if ob.name in nodes:
-            anim.transform(nodes[ob.name], ob, frames, _curves(ob), scene.frame_current)
+            anim.transform(nodes[ob.name], ob, frames, _curves(ob))
     report(0.9, "writing the file")
     after = scene.nna.still_after if scene.nna.build_id else scene.frame_start
     static = (after - scene.frame_start) / fps  # the trained network, idle: what viewers show without animation
@@ -289,10 +292,12 @@ def _network_objects(scene, build_id: str):
 # the glow, per frame, from the keyed custom properties
 
 
-def sample_fcurve(fc: bpy.types.FCurve, frames: np.ndarray) -> np.ndarray:
+def sample_fcurve(fc: bpy.types.FCurve, frames: np.ndarray, cache: dict | None = None) -> np.ndarray:
     """``fc`` evaluated at ``frames``, in numpy for CONSTANT/LINEAR keys (what a build writes).
 
     Anything else (Bezier keys, modifiers, linear extrapolation) falls back to ``fc.evaluate``.
+    ``cache`` (a dict kept across calls with the same ``frames``) reuses the interpolation
+    weights of curves keyed at the same frames (every synapse of a layer is).
     """
     kp = fc.keyframe_points
     n = len(kp)
@@ -303,18 +308,27 @@ def sample_fcurve(fc: bpy.types.FCurve, frames: np.ndarray) -> np.ndarray:
     kp.foreach_get("co", co)
     ip = np.empty(n, dtype=np.int32)
     kp.foreach_get("interpolation", ip)
-    simple = np.isin(ip, list(keys.INTERPOLATION.values())).all()
+    simple = ((ip == keys.INTERPOLATION["CONSTANT"]) | (ip == keys.INTERPOLATION["LINEAR"])).all()
     if not simple or len(fc.modifiers) or fc.extrapolation != "CONSTANT":
         return np.array([fc.evaluate(float(f)) for f in frames])
-    x = co[0::2].astype(np.float64)
+    x32 = co[0::2]
+    key = x32.tobytes() if cache is not None else None
+    weights = cache.get(key) if cache is not None else None
+    if weights is None:
+        x = x32.astype(np.float64)
+        i = np.clip(np.searchsorted(x, frames, side="right") - 1, 0, n - 1)
+        j = np.minimum(i + 1, n - 1)
+        span = x[j] - x[i]
+        t = np.where(span > 0, (frames - x[i]) / np.where(span > 0, span, 1.0), 0.0)
+        weights = (i, j, np.clip(t, 0.0, 1.0), frames < x[0])
+        if cache is not None:
+            cache[key] = weights
+    i, j, t, before = weights
     y = co[1::2].astype(np.float64)
-    i = np.clip(np.searchsorted(x, frames, side="right") - 1, 0, n - 1)
-    j = np.minimum(i + 1, n - 1)
-    span = x[j] - x[i]
-    t = np.where(span > 0, (frames - x[i]) / np.where(span > 0, span, 1.0), 0.0)
-    linear = ip[i] == keys.INTERPOLATION["LINEAR"]
-    out = np.where(linear, y[i] + np.clip(t, 0.0, 1.0) * (y[j] - y[i]), y[i])
-    return np.where(frames < x[0], y[0], out)
+    yi = y[i]
+    out = np.where(ip[i] == keys.INTERPOLATION["LINEAR"], yi + t * (y[j] - yi), yi)
+    out[before] = y[0]
+    return out
 
 
 def _curves(ob) -> dict[tuple[str, int], bpy.types.FCurve]:
@@ -325,11 +339,12 @@ def _curves(ob) -> dict[tuple[str, int], bpy.types.FCurve]:
     return {(fc.data_path, fc.array_index): fc for fc in compat.action_fcurves(ad.action)}
 
 
-def _prop(ob, name: str, frames: np.ndarray, curves: dict | None = None) -> np.ndarray:
-    """Custom property ``name`` of ``ob`` at ``frames``: from its F-curve, else its current value."""
+def _prop(ob, name: str, frames: np.ndarray, curves: dict | None = None, cache: dict | None = None) -> np.ndarray:
+    """Custom property ``name`` of ``ob`` at ``frames``: from its F-curve (``curves``: :func:`_curves`,
+    ``cache``: see :func:`sample_fcurve`), else its current value."""
     fc = (_curves(ob) if curves is None else curves).get((f'["{name}"]', 0))
     if fc is not None:
-        return sample_fcurve(fc, frames)
+        return sample_fcurve(fc, frames, cache)
     return np.full(len(frames), float(ob.get(name, 0.0)))
 
 
@@ -339,22 +354,26 @@ def _cap(emission: np.ndarray) -> np.ndarray:
     return emission * np.minimum(1.0, WEB_MAX_GLOW / np.maximum(peak, 1e-9))
 
 
-def _neuron_emission(ob, frames: np.ndarray, curves: dict | None = None) -> np.ndarray:
-    glow = look.neuron_glow(_prop(ob, materials.ACTIVITY, frames, curves))
+def _neuron_emission(ob, frames: np.ndarray, curves: dict | None = None, cache: dict | None = None) -> np.ndarray:
+    glow = look.neuron_glow(_prop(ob, materials.ACTIVITY, frames, curves, cache))
     return _cap(glow[:, None] * np.asarray(look.NEURON_GLOW))
 
 
-def _synapse_emission(ob, frames: np.ndarray, curves: dict | None = None) -> np.ndarray:
+def _synapse_emission(ob, frames: np.ndarray, curves: dict | None = None, cache: dict | None = None) -> np.ndarray:
     """look.synapse_color * SYNAPSE_GLOW, plus the pulses spread over the whole synapse."""
 
     def travelling(position):
         return ((position > 0.0) & (position < 1.0)).astype(np.float64)
 
     curves = _curves(ob) if curves is None else curves
-    weight = _prop(ob, materials.WEIGHT, frames, curves)
+
+    def prop(name):
+        return _prop(ob, name, frames, curves, cache)
+
+    weight = prop(materials.WEIGHT)
     tint = look.PULSE_GLOW * PULSE_TINT
-    fwd = _prop(ob, materials.SIGNAL, frames, curves) * travelling(_prop(ob, materials.FORWARD, frames, curves)) * tint
-    back = _prop(ob, materials.ERROR, frames, curves) * travelling(_prop(ob, materials.BACKWARD, frames, curves)) * tint
+    fwd = prop(materials.SIGNAL) * travelling(prop(materials.FORWARD)) * tint
+    back = prop(materials.ERROR) * travelling(prop(materials.BACKWARD)) * tint
     emission = look.synapse_color(weight) * look.SYNAPSE_GLOW
     emission = emission + fwd[:, None] * np.asarray(look.SIGNAL) + back[:, None] * np.asarray(look.ERROR)
     return _cap(emission)
@@ -743,6 +762,7 @@ class _Animation:
         self.materials: list[dict] = list(doc.get("materials", []))
         self.claimed: set[int] = set()  # meshes already given to a node (others get a copy)
         self.time_accessors: dict[bytes, int] = {}
+        self.cache: dict = {}  # sample_fcurve's interpolation weights, shared by every object
 
     def _accessor(self, values: np.ndarray, kind: str, times: bool = False) -> int:
         """A float accessor of ``values``; key times are written once for every sampler using them."""
@@ -811,7 +831,7 @@ class _Animation:
         self.channel(_pointer(f"/materials/{mi}/emissiveFactor"), factor)
         self.channel(_pointer(f"/materials/{mi}/extensions/{_EMISSIVE_STRENGTH}/emissiveStrength"), strength)
 
-    def transform(self, node: int, ob, frames: np.ndarray, curves: dict, current: int) -> None:
+    def transform(self, node: int, ob, frames: np.ndarray, curves: dict) -> None:
         """Node ``node``'s translation/rotation/scale channels where ``ob`` (or a parent) is keyed."""
         chain = [ob]
         while chain[-1].parent is not None:
@@ -823,7 +843,7 @@ class _Animation:
             for path in sorted(keyed[0]):
                 current_v = list(getattr(ob, path))
                 blender = [
-                    sample_fcurve(curves[path, i], frames)
+                    sample_fcurve(curves[path, i], frames, self.cache)
                     if (path, i) in curves
                     else np.full(len(frames), current_v[i])
                     for i in range(3)
