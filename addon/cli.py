@@ -229,7 +229,11 @@ def run(args: argparse.Namespace) -> int:
             for p in render.render_stills(scene, outs["stills"], prefix=prefix, progress=report):
                 _log(args, f"wrote {outputs.printable(p, 300)}")
         if outs["video"]:
-            render.render_video(scene, outs["video"], frames=frames, progress=report)
+            stats: dict = {}
+            render.render_video(scene, outs["video"], frames=frames, progress=report, stats=stats)
+            if stats.get("rendered", 0) < stats.get("frames", 0):
+                n, k = stats["frames"], stats["rendered"]
+                _log(args, f"rendered {k:,} distinct frames for the video's {n:,} (the other {n - k:,} repeat one)")
             _log(args, f"wrote {outputs.printable(outs['video'], 300)}")
     if outs["gltf"]:
         from . import export_gltf

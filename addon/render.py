@@ -749,63 +749,99 @@ def _render_once(
     strip = None
     ed_existed = scene.sequence_editor is not None
     looks = _save_look(scene)
-    try:
-        # pass 1: the distinct frames, in one animation render (one render depsgraph for all)
-        compat.set_image_output(scene, "PNG")
-        ims = scene.render.image_settings
-        ims.color_mode = "RGB"
-        ims.color_depth = "8"
-        ims.compression = 15
-        scene.render.filepath = os.path.join(frames_dir, "f_")
-        scene.render.use_file_extension = True
-        scene.render.use_overwrite = False
-        scene.frame_step = 1
-        _set_range(scene, first, last)
-        shown = {}
-        for start, length in runs:
-            png = scene.render.frame_path(frame=start)
-            for f in range(start, start + length):
-                shown[f] = png
-                if f != start:
-                    try:
-                        open(scene.render.frame_path(frame=f), "xb").close()
-                    except OSError as exc:
-                        raise NNCoreError(
-                            f"video: cannot write in {outputs.printable(folder)} ({exc.strerror or exc})"
-                            f"{outputs.no_space_hint(folder)}"
-                        ) from None
-        watch = _Watch(len(runs), progress)
-        with watch.installed():
-            _render(scene, folder, animation=True)
-        watch.reraise()
-        for start, _ in runs:
-            _check_png(shown[start], folder)
+    with _removed_on_signal(frames_dir):
+        try:
+            # pass 1: the distinct frames, in one animation render (one render depsgraph for all)
+            compat.set_image_output(scene, "PNG")
+            ims = scene.render.image_settings
+            ims.color_mode = "RGB"
+            ims.color_depth = "8"
+            ims.compression = 15
+            scene.render.filepath = os.path.join(frames_dir, "f_")
+            scene.render.use_file_extension = True
+            scene.render.use_overwrite = False
+            scene.frame_step = 1
+            _set_range(scene, first, last)
+            shown = {}
+            for start, length in runs:
+                png = scene.render.frame_path(frame=start)
+                for f in range(start, start + length):
+                    shown[f] = png
+                    if f != start:
+                        try:
+                            open(scene.render.frame_path(frame=f), "xb").close()
+                        except OSError as exc:
+                            raise NNCoreError(
+                                f"video: cannot write in {outputs.printable(folder)} ({exc.strerror or exc})"
+                                f"{outputs.no_space_hint(folder)}"
+                            ) from None
+            watch = _Watch(len(runs), progress)
+            with watch.installed():
+                _render(scene, folder, animation=True)
+            watch.reraise()
+            for start, _ in runs:
+                _check_png(shown[start], folder)
 
-        # pass 2: the sequencer shows them, each as long as it lasts, and encodes them with the sound
-        strips = compat.sequencer_strips(scene, create=True)
-        channel = min(max((s.channel for s in strips), default=0) + 1, 128)
-        strip = strips.new_image("NNA frames (render once)", shown[first], channel, first)
-        directory = strip.directory
-        for f in range(first + 1, last + 1):
-            strip.elements.append(os.path.relpath(shown[f], directory))
-        if strip.frame_final_duration != last - first + 1:
-            raise NNCoreError(f"video: the sequencer holds {strip.frame_final_duration} of {last - first + 1} frames")
-        _pass_through(scene, strip)
-        _video_settings(scene, tmp)
-        encode = _Watch(last - first + 1, None)
-        with encode.installed():
-            _render(scene, folder, animation=True)
-        encode.reraise()
+            # pass 2: the sequencer shows them, each as long as it lasts, and encodes them with the sound
+            strips = compat.sequencer_strips(scene, create=True)
+            channel = min(max((s.channel for s in strips), default=0) + 1, 128)
+            strip = strips.new_image("NNA frames (render once)", shown[first], channel, first)
+            directory = strip.directory
+            for f in range(first + 1, last + 1):
+                strip.elements.append(os.path.relpath(shown[f], directory))
+            if strip.frame_final_duration != last - first + 1:
+                raise NNCoreError(
+                    f"video: the sequencer holds {strip.frame_final_duration} of {last - first + 1} frames"
+                )
+            _pass_through(scene, strip)
+            _video_settings(scene, tmp)
+            encode = _Watch(last - first + 1, None)
+            with encode.installed():
+                _render(scene, folder, animation=True)
+            encode.reraise()
+        finally:
+            if strip is not None:
+                try:
+                    compat.sequencer_strips(scene).remove(strip)
+                except (AttributeError, RuntimeError, ReferenceError):
+                    pass
+            if not ed_existed and scene.sequence_editor is not None:
+                scene.sequence_editor_clear()
+            _restore_look(scene, looks)
+            shutil.rmtree(frames_dir, ignore_errors=True)
+
+
+@contextmanager
+def _removed_on_signal(folder: str) -> Iterator[None]:
+    """SIGTERM / SIGHUP while the block runs remove ``folder`` first, then do what they did before
+    (nncore.outputs' handler removes the temporary files and dies of the signal)."""
+    sigs = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+
+    def handler(signum, frame):
+        shutil.rmtree(folder, ignore_errors=True)
+        prev = previous.get(signum, signal.SIG_DFL)
+        signal.signal(signum, prev if prev is not None else signal.SIG_DFL)
+        if callable(prev):
+            prev(signum, frame)
+        elif prev != signal.SIG_IGN:
+            os.kill(os.getpid(), signum)
+
+    for sig in sigs:
+        prev = signal.getsignal(sig)
+        if prev is None or prev == signal.SIG_IGN:  # a C handler (Blender's own) or ignored: leave it
+            continue
+        previous[sig] = prev
+        signal.signal(sig, handler)
+    try:
+        yield
     finally:
-        if strip is not None:
-            try:
-                compat.sequencer_strips(scene).remove(strip)
-            except (AttributeError, RuntimeError, ReferenceError):
-                pass
-        if not ed_existed and scene.sequence_editor is not None:
-            scene.sequence_editor_clear()
-        _restore_look(scene, looks)
-        shutil.rmtree(frames_dir, ignore_errors=True)
+        for sig, prev in previous.items():
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, prev)
 
 
 #: What the sequencer pass changes besides the output settings (restored afterwards).
