@@ -99,7 +99,7 @@ def camera_and_world(ctx: BuildContext, scene, extent, steps: list, view=None, p
     cam_data.sensor_width = 36
     cam_data.clip_end = 1000
     cam = ctx.link(bpy.data.objects.new("NNA Camera", cam_data))
-    tilt = math.radians(24 if np.ptp(pts[:, 1]) > 1.0 else 6)
+    tilt = look.front_tilt(np.ptp(pts[:, 1]))
     cam[FRAME_BOX] = [float(v) for v in (*pts.min(axis=0), *pts.max(axis=0))]
     if view is not None:
         tilt = float(view[0])

@@ -153,6 +153,19 @@ def view_angles(sizes) -> tuple[float, float] | None:
     return math.radians(VIEW_TILT), math.radians(VIEW_AZIMUTH)
 
 
+#: The front view's tilt down toward the network (the row layout, view_angles None), in degrees: a
+#: little for a flat network, more for one with depth along +y (more than FRONT_DEPTH units).
+FRONT_TILT = 6.0
+FRONT_TILT_DEEP = 24.0
+FRONT_DEPTH = 1.0
+
+
+def front_tilt(depth: float = 0.0) -> float:
+    """The front camera's tilt in radians for a network (and labels) ``depth`` units deep along +y:
+    camera.py frames the Blender camera with it, web.py the web page's."""
+    return math.radians(FRONT_TILT_DEEP if depth > FRONT_DEPTH else FRONT_TILT)
+
+
 def view_basis(tilt: float, azimuth: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(right, up, forward) unit vectors of a camera looking along +y, tilted down by ``tilt`` and
     turned by ``azimuth`` about +z (camera rotation_euler = (pi/2 - tilt, 0, azimuth))."""

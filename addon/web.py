@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 import os
 import shutil
 
@@ -202,17 +201,15 @@ def _look() -> dict:
     }
 
 
-def _view(layers: list[int]) -> tuple[list[float], ...]:
+def _view(layers: list[int], depth: float = 0.0) -> tuple[list[float], ...]:
     """The camera's (right, up, forward) unit vectors: look.view_basis of look.view_angles where the
-    look has a three-quarter view for this network, else Blender's front view along +y, tilted down
-    6 degrees (24 when a layer is a grid)."""
-    angles = look.view_angles(layers) if hasattr(look, "view_angles") else None
-    if angles is not None and hasattr(look, "view_basis"):
-        vectors = look.view_basis(*angles)
-    else:
-        t = math.radians(24.0 if max(layers) > look.MAX_ROW else 6.0)
-        vectors = ((1.0, 0.0, 0.0), (0.0, math.sin(t), math.cos(t)), (0.0, math.cos(t), -math.sin(t)))
-    return tuple([round(float(c), 9) for c in v] for v in vectors)
+    look has a three-quarter view for this network, else of the front view along +y tilted down by
+    look.front_tilt for the network's ``depth`` along +y: the angles Blender's camera gets
+    (camera.py), from the same functions."""
+    angles = look.view_angles(layers)
+    if angles is None:
+        angles = (look.front_tilt(depth), 0.0)
+    return tuple([round(float(c), 9) for c in v] for v in look.view_basis(*angles))
 
 
 def _image(k: int, n: int) -> bool:
@@ -239,7 +236,7 @@ def web_data(plan: dict) -> tuple[dict, dict]:
     allpos = np.concatenate(pos)
     lo = allpos.min(axis=0) - look.NEURON_RADIUS
     hi = allpos.max(axis=0) + look.NEURON_RADIUS
-    right, up, forward = _view(layers)
+    right, up, forward = _view(layers, float(hi[1] - lo[1]))
     radii = [_radius(k, n) for k, n in enumerate(layers) for _ in range(n)]
     blobs = _Blobs()
     tracks = plan["tracks"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ from nncore.presets import make_plan, settings_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cdp  # noqa: E402
+from conftest import ADDON_MODULE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -189,6 +191,37 @@ def test_data_holds_the_plans_tracks(plan):
     assert data["states"]["after"] == [plan["states"]["after"]["frame_start"], plan["states"]["after"]["frame_end"]]
     for e, f in enumerate(tr["text"]["frames"]):
         assert "\n".join(data["text"]["lines"][e]) == expected_hud(plan, f)
+
+
+def test_the_view_comes_from_the_look(plan, monkeypatch):
+    """The page's camera angles are look.py's (view_angles, else front_tilt): what Blender's camera
+    gets (camera.py), not numbers of its own."""
+    look = importlib.import_module("nna_web_test.addon.look")
+    for layers in ([64, 16, 10], [784, 64, 10]):
+        angles = look.view_angles(layers)
+        assert angles is not None
+        expected = [list(v) for v in look.view_basis(*angles)]
+        assert np.allclose(web._view(layers), expected)
+    view = web.web_data(plan)[0]["view"]
+    tilt = look.front_tilt(2 * look.NEURON_RADIUS)  # a row layout: as deep as a neuron
+    assert np.allclose([view["right"], view["up"], view["forward"]], look.view_basis(tilt, 0.0))
+    monkeypatch.setattr(look, "FRONT_TILT", 15.0)
+    view = web.web_data(plan)[0]["view"]
+    assert np.allclose(view["forward"], look.view_basis(math.radians(15.0), 0.0)[2])
+
+
+@pytest.mark.blender
+def test_the_view_is_blenders_camera(bpy_env, plan):
+    """The page looks the way the built scene's camera looks (its -z axis) with the same up (+y)."""
+    import mathutils
+
+    build = importlib.import_module(f"{ADDON_MODULE}.addon.scene")
+    build.build_network(plan, bpy_env.context.scene)
+    cam = bpy_env.context.scene.camera
+    rot = cam.matrix_world.to_3x3()
+    view = web.web_data(plan)[0]["view"]
+    assert np.allclose(view["forward"], rot @ mathutils.Vector((0, 0, -1)), atol=1e-6)
+    assert np.allclose(view["up"], rot @ mathutils.Vector((0, 1, 0)), atol=1e-6)
 
 
 def test_bad_folders_are_one_line_and_leave_nothing(plan, tmp_path):
