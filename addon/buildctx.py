@@ -23,6 +23,9 @@ SYNAPSE = "synapse"
 LABEL = "label"
 HUD = "hud"
 LOSS_CURVE = "loss_curve"
+#: Objects that compose.py arranges around the network for the frame's shape (HUD, loss curve and
+#: its axes) carry this custom property.
+OVERLAY = "nna_overlay"
 #: Instanced builds (instanced.py): one object per neuron layer and per synapse layer, and the
 #: tables and shapes they read (objects in no collection).
 NEURONS = "neurons"

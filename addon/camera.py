@@ -8,8 +8,8 @@ import bpy
 import mathutils
 import numpy as np
 
-from . import compat, look
-from .buildctx import NEURON, NEURONS, ROLE, SYNAPSE, SYNAPSES, BuildContext
+from . import compat, compose, look
+from .buildctx import HUD, NEURON, NEURONS, OVERLAY, ROLE, SYNAPSE, SYNAPSES, BuildContext
 
 #: Custom properties of the network's camera: the world-space box (lo, hi) the framing must show,
 #: the camera's tilt, and where :func:`frame_camera` last put it (so a camera the user moved is left alone).
@@ -62,6 +62,12 @@ def frame_camera(scene: bpy.types.Scene) -> bool:
     if at is not None and any(abs(a - b) > 1e-4 for a, b in zip(at, (*cam.location, *cam.rotation_euler))):
         return False  # moved by the user since
     cam.data.sensor_fit = "AUTO"
+    composed = compose.compose(scene, _aspect(scene))  # the HUD and the loss curve for this shape
+    if composed is not None:
+        if FRAME_POINTS in cam:
+            cam[FRAME_POINTS] = [float(v) for v in composed.ravel()]
+        else:
+            cam[FRAME_BOX] = [float(v) for v in (*composed.min(axis=0), *composed.max(axis=0))]
     if FRAME_POINTS in cam:  # a three-quarter view
         pts = np.asarray(cam[FRAME_POINTS], dtype=np.float64).reshape(-1, 3)
         azimuth = float(cam.get(FRAME_AZIMUTH, 0.0))
@@ -75,25 +81,45 @@ def frame_camera(scene: bpy.types.Scene) -> bool:
     return True
 
 
-def camera_and_world(ctx: BuildContext, scene, extent, steps: list, view=None, points=None) -> None:
+def _hud_extent(scene, hud: bpy.types.Object, frames) -> list[float]:
+    """The HUD's local extent (x0, x1, y0, y1) per unit of text size, over its texts at ``frames``."""
+    depsgraph = scene.view_layers[0].depsgraph
+    compose_size = 1.0  # the build makes the HUD at text size 1 (scene._labels)
+    boxes = []
+    for f in frames:
+        scene.frame_set(int(f))
+        depsgraph.update()
+        boxes.append(np.array([tuple(c) for c in hud.evaluated_get(depsgraph).bound_box]))
+    bb = np.concatenate(boxes)
+    if not np.isfinite(bb).all() or not len(bb):
+        return [0.0, 0.0, 0.0, 0.0]
+    lo, hi = bb.min(axis=0), bb.max(axis=0)
+    return [float(v) / compose_size for v in (lo[0], hi[0], lo[1], hi[1])]
+
+
+def camera_and_world(ctx: BuildContext, scene, extent, steps: list, view=None, points=None, hud_frames=()) -> None:
     """The camera (framed), the world and the key light. ``view`` (tilt, azimuth in radians) and
     ``points`` (the network's outline) give a three-quarter view (the plane layout); without them
-    the front view along +y."""
+    the front view along +y. ``hud_frames``: frames showing the HUD's longest texts (its extent,
+    for compose.py, which arranges the HUD and the loss curve for the frame's shape)."""
     lo, hi = extent
-    # include everything in the collection (labels, HUD, loss curve) in the framing, as shown
-    # during training (the HUD's longest text)
+    # the network and its own labels (numbers, class names), as shown during training
     pts = [lo, hi] if points is None else list(points)
-    others = [ob for ob in ctx.collection.objects if ob.get(ROLE) not in (NEURON, SYNAPSE, NEURONS, SYNAPSES)]
-    if others:
+    objs = [ob for ob in ctx.collection.objects if ob.get(ROLE) not in (NEURON, SYNAPSE, NEURONS, SYNAPSES)]
+    labels_ = [ob for ob in objs if not ob.get(OVERLAY)]
+    hud = next((ob for ob in objs if ob.get(ROLE) == HUD), None)
+    if labels_:
         if steps:
             scene.frame_set(steps[0]["frame_start"])
         # the scene's own depsgraph: the scene need not be the window's (the operators build in their own)
         depsgraph = scene.view_layers[0].depsgraph
         depsgraph.update()
-        for ob in others:
+        for ob in labels_:
             ev = ob.evaluated_get(depsgraph)
             pts.extend(np.asarray(ev.matrix_world @ mathutils.Vector(c)) for c in ev.bound_box)
     pts = np.array(pts)
+    frames = list(hud_frames) or ([steps[0]["frame_start"]] if steps else [scene.frame_current])
+    hud_ext = _hud_extent(scene, hud, frames) if hud is not None else None
     cam_data = ctx.tag(bpy.data.cameras.new("NNA Camera"))
     cam_data.lens = 50
     cam_data.sensor_width = 36
@@ -105,7 +131,11 @@ def camera_and_world(ctx: BuildContext, scene, extent, steps: list, view=None, p
         tilt = float(view[0])
         cam[FRAME_AZIMUTH] = float(view[1])
         cam[FRAME_POINTS] = [float(v) for v in pts.ravel()]
+        basis = look.view_basis(*view)
+    else:
+        basis = (np.array([1.0, 0, 0]), np.array([0, 0, 1.0]), np.array([0, 1.0, 0]))
     cam[FRAME_TILT] = tilt
+    compose.record(cam, basis, pts, hud_ext)
     scene.camera = cam
     frame_camera(scene)
 

@@ -24,8 +24,8 @@ import mathutils
 import numpy as np
 
 from ..nncore.errors import NNCoreError
-from . import camera, compat
-from .buildctx import HUD, LOSS_CURVE, ROLE, TAG
+from . import camera, compat, compose
+from .buildctx import TAG
 
 CAMERAS = ("front", "three-quarter", "orbit")
 RIG = "NNA Camera rig"
@@ -56,7 +56,7 @@ def _rig(cam: bpy.types.Object) -> bpy.types.Object | None:
 
 
 def _overlay(cam: bpy.types.Object) -> list[bpy.types.Object]:
-    return [ob for c in cam.users_collection for ob in c.objects if ob.get(ROLE) in (HUD, LOSS_CURVE)]
+    return compose.overlay(cam)
 
 
 def _rotations(which: str) -> list[np.ndarray]:
@@ -75,12 +75,13 @@ def _outline(scene: bpy.types.Scene, cam: bpy.types.Object) -> tuple[np.ndarray,
     dg = scene.view_layers[0].depsgraph
     dg.update()
     net, overlay = [], []
+    on_top = set(_overlay(cam))
     for ob in (ob for c in cam.users_collection for ob in c.objects):
         if ob.type not in ("MESH", "CURVE", "FONT") or ob == cam:
             continue
         ev = ob.evaluated_get(dg)
         corners = [np.asarray(ev.matrix_world @ mathutils.Vector(c)) for c in ev.bound_box]
-        (overlay if ob.get(ROLE) in (HUD, LOSS_CURVE) else net).extend(corners)
+        (overlay if ob in on_top else net).extend(corners)
     scene.frame_set(frame)
     for coll in cam.users_collection:  # instanced objects' bounding boxes leave out their instances
         if OUTLINE in coll:
@@ -105,6 +106,7 @@ def set_camera(scene: bpy.types.Scene, which: str, dof: bool = False) -> None:
         cam.pop(camera.FRAMED_AT, None)
         camera.frame_camera(scene)
         return
+    compose.compose(scene, _aspect(scene))  # the HUD and the curve arranged for the frame's shape
     net, overlay = _outline(scene, cam)
     centre = (net.min(axis=0) + net.max(axis=0)) / 2
     cam[NET_POINTS] = [float(v) for v in net.ravel()]
@@ -155,20 +157,26 @@ def reframe(scene: bpy.types.Scene) -> bool:
     at = cam.get(FRAMED_AT)
     if at is not None and any(abs(a - b) > 1e-4 for a, b in zip(at, (*cam.location, *cam.rotation_euler))):
         return False
+    if compose.INFO in cam and abs(cam.get(compose.ARRANGED_FOR, 0.0) - _aspect(scene)) > 1e-6:
+        set_camera(scene, cam[MODE], cam.data.dof.use_dof)  # a new shape: the overlay re-arranged, the rig again
+        return True
     centre = np.asarray(cam[CENTRE], dtype=np.float64)
     net = np.asarray(cam[NET_POINTS], dtype=np.float64).reshape(-1, 3) - centre
     pts = [net @ r + centre for r in _rotations(cam[MODE])]  # each row times r^T: the world seen from the rig
     pts.append(np.asarray(cam[OVERLAY_POINTS], dtype=np.float64).reshape(-1, 3))
     cam.data.sensor_fit = "AUTO"
-    r = scene.render
-    aspect = (r.resolution_x * r.pixel_aspect_x) / max(1.0, r.resolution_y * r.pixel_aspect_y)
-    loc, rot = camera.frame_points(np.concatenate(pts), float(cam[camera.FRAME_TILT]), cam.data, aspect)
+    loc, rot = camera.frame_points(np.concatenate(pts), float(cam[camera.FRAME_TILT]), cam.data, _aspect(scene))
     cam.location, cam.rotation_euler = tuple(np.asarray(loc) - centre), rot
     cam[FRAMED_AT] = [*cam.location, *cam.rotation_euler]
     rest = mathutils.Matrix.Translation(mathutils.Vector(centre)) @ cam.matrix_basis
     for ob in _overlay(cam):
         ob.matrix_parent_inverse = rest.inverted()
     return True
+
+
+def _aspect(scene: bpy.types.Scene) -> float:
+    r = scene.render
+    return (r.resolution_x * r.pixel_aspect_x) / max(1.0, r.resolution_y * r.pixel_aspect_y)
 
 
 def _orbit_keys(scene: bpy.types.Scene, rig: bpy.types.Object) -> None:

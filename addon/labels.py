@@ -22,7 +22,7 @@ import bpy
 import numpy as np
 
 from . import compat, keys, look
-from .buildctx import HUD, LABEL, LOSS_CURVE, ROLE, BuildContext
+from .buildctx import HUD, LABEL, LOSS_CURVE, OVERLAY, ROLE, BuildContext
 
 #: Instance attribute that numbers the glyphs of a text, so each is filled on its own.
 GLYPH_ATTR = "nna_glyph"
@@ -32,6 +32,12 @@ TEXT_COLOUR = (0.92, 0.94, 1.0)
 TEXT_GLOW = 1.6
 LOSS_COLOUR = (1.0, 0.3, 0.02)
 LOSS_GLOW = 1.2
+#: The loss curve's axes are dimmer than its text (a frame, not a bright bar at the origin); its
+#: current point is a bright disc.
+AXIS_COLOUR = (0.55, 0.58, 0.66)
+AXIS_GLOW = 0.5
+MARKER_COLOUR = (1.0, 0.85, 0.6)
+MARKER_GLOW = 3.0
 
 #: The HUD shows at most this many inputs and outputs (targets) of an example.
 HUD_MAX_INPUTS = 8
@@ -41,6 +47,8 @@ MAX_NAMED_CLASSES = 32
 
 #: Mesh attribute of the loss curve's points: the frame at which each point appears.
 REVEAL_ATTR = "nna_reveal_frame"
+#: Mesh attribute of the loss curve's points: their place in the unit square (log cycle, error / top).
+UNIT_ATTR = "nna_unit"
 
 NUMBER_MODIFIER = "NNA Number"
 TEXT_MODIFIER = "NNA Text"
@@ -155,7 +163,10 @@ class _Tree:
         return n.outputs[0]
 
     def switch(self, condition, if_false, if_true, kind: str = "STRING") -> bpy.types.NodeSocket:
-        n = self.node("GeometryNodeSwitch", {"Switch": condition, "False": if_false, "True": if_true}, input_type=kind)
+        """``if_true`` where ``condition`` holds, else ``if_false`` (None: the socket's default, e.g.
+        no geometry)."""
+        values = {"Switch": condition, "False": if_false, "True": if_true}
+        n = self.node("GeometryNodeSwitch", {k: v for k, v in values.items() if v is not None}, input_type=kind)
         return n.outputs[0]
 
     def index_switch(self, index, items: list, kind: str = "STRING") -> bpy.types.NodeSocket:
@@ -290,6 +301,14 @@ def loss_material(ctx: BuildContext) -> bpy.types.Material:
     return _emission_material(ctx, "labels.loss_material", "NNA Loss Curve", LOSS_COLOUR, LOSS_GLOW)
 
 
+def axis_material(ctx: BuildContext) -> bpy.types.Material:
+    return _emission_material(ctx, "labels.axis_material", "NNA Axes", AXIS_COLOUR, AXIS_GLOW)
+
+
+def marker_material(ctx: BuildContext) -> bpy.types.Material:
+    return _emission_material(ctx, "labels.marker_material", "NNA Current Point", MARKER_COLOUR, MARKER_GLOW)
+
+
 def _shared_group(ctx: BuildContext, key: str, name: str, build) -> bpy.types.NodeTree:
     if key not in ctx.shared:
         ng = ctx.tag(bpy.data.node_groups.new(name, "GeometryNodeTree"))
@@ -422,7 +441,8 @@ def _hud_builder(classes: list[str] | None, accuracy: bool):
 
 
 def _build_loss_group(ctx: BuildContext, t: _Tree) -> None:
-    """The polyline up to the current frame as an orange tube (re-made on every frame: Scene Time)."""
+    """The polyline up to the current frame as an orange tube, its newest point marked by a disc
+    (re-made on every frame: Scene Time). Nothing is drawn before the first point is reached."""
     polyline = t.input("Geometry", "NodeSocketGeometry")
     radius = t.input("Radius", "NodeSocketFloat", 0.03, min_value=0.0)
 
@@ -434,26 +454,77 @@ def _build_loss_group(ctx: BuildContext, t: _Tree) -> None:
         domain="POINT",
     ).outputs[0]
     curve = t.node("GeometryNodeMeshToCurve", {"Mesh": shown}).outputs[0]
-    t.output(t.tube(curve, radius, loss_material(ctx)))
+    # the current point: the last one shown (points are in cycle order)
+    count = t.node("GeometryNodeAttributeDomainSize", {"Geometry": shown}, component="MESH").outputs["Point Count"]
+    last = t.node(
+        "GeometryNodeSampleIndex",
+        {
+            "Geometry": shown,
+            "Value": t.node("GeometryNodeInputPosition").outputs[0],
+            "Index": t.math("SUBTRACT", count, 1.0),
+        },
+        data_type="FLOAT_VECTOR",
+        domain="POINT",
+    ).outputs[0]
+    disc = t.node(
+        "GeometryNodeMeshCircle",
+        {"Vertices": 20, "Radius": t.math("MULTIPLY", radius, MARKER_RADIUS)},
+        fill_type="NGON",
+    ).outputs["Mesh"]
+    marker = t.node("GeometryNodeSetMaterial", {"Geometry": t.moved(disc, last), "Material": marker_material(ctx)})
+    marked = t.switch(t.compare("GREATER_THAN", count, 0.5), None, marker.outputs[0], kind="GEOMETRY")
+    t.output(t.joined(t.tube(curve, radius, loss_material(ctx)), marked))
+
+
+#: The loss curve's x-axis ticks: decades of cycles, labelled like this (up to nncore's 10,000,000).
+DECADES = ("1", "10", "100", "1k", "10k", "100k", "1M", "10M")
+#: The current point's disc, in tube radii.
+MARKER_RADIUS = 3.2
 
 
 def _build_loss_axes_group(ctx: BuildContext, t: _Tree) -> None:
-    """The loss curve's axes and their labels: static, so made once, not on every frame."""
+    """The loss curve's axes, ticks and labels: static, so made once, not on every frame.
+
+    x: cycles on a log scale, a tick and a label at every decade up to ``Span`` (log10 of the last
+    cycle), "cycles (log scale)" under them; y: the mean error in percent, "0" at the origin and
+    ``Top`` (the curve's highest value, e.g. "52%") at the top, "mean error (%)" above. Positions
+    are in units of ``Label Size`` (compose.CURVE_* keep room for them).
+    """
     width = t.input("Width", "NodeSocketFloat", 4.0, min_value=0.0)
     height = t.input("Height", "NodeSocketFloat", 2.0, min_value=0.0)
     radius = t.input("Radius", "NodeSocketFloat", 0.03, min_value=0.0)
-    label_size = t.input("Label Size", "NodeSocketFloat", 0.25, min_value=0.0)
-    x_axis = t.node("GeometryNodeCurvePrimitiveLine", {"Start": (0.0, 0.0, 0.0), "End": t.vector(x=width)}).outputs[0]
-    y_axis = t.node("GeometryNodeCurvePrimitiveLine", {"Start": (0.0, 0.0, 0.0), "End": t.vector(y=height)}).outputs[0]
-    axes = t.tube(t.joined(x_axis, y_axis), t.math("MULTIPLY", radius, 0.5), text_material(ctx))
+    label = t.input("Label Size", "NodeSocketFloat", 0.25, min_value=0.0)
+    span = t.input("Span", "NodeSocketFloat", 1.0, min_value=1e-6)
+    top_text = t.input("Top", "NodeSocketString", "")
 
-    gap = t.math("MULTIPLY", label_size, 0.6)
-    y_label = t.moved(t.text_mesh("mean error", label_size, text_material(ctx)), t.vector(y=t.math("ADD", height, gap)))
-    below = t.math("MULTIPLY", label_size, -1.4)
-    x_label = t.moved(
-        t.text_mesh("cycles (log scale)", label_size, text_material(ctx), "RIGHT"), t.vector(width, below)
+    def at(x, y):
+        return t.vector(x=x, y=y)
+
+    def lsz(k):
+        return t.math("MULTIPLY", label, k)
+
+    x_axis = t.node("GeometryNodeCurvePrimitiveLine", {"Start": (0.0, 0.0, 0.0), "End": at(width, 0.0)}).outputs[0]
+    y_axis = t.node("GeometryNodeCurvePrimitiveLine", {"Start": (0.0, 0.0, 0.0), "End": at(0.0, height)}).outputs[0]
+    parts = [x_axis, y_axis]
+    texts = []
+    tick = lsz(-0.35)
+    for i, name in enumerate(DECADES):
+        x = t.math("MULTIPLY", t.math("DIVIDE", float(i), span), width)
+        mark = t.node("GeometryNodeCurvePrimitiveLine", {"Start": at(x, 0.0), "End": at(x, tick)}).outputs[0]
+        text = t.moved(t.text_mesh(name, label, text_material(ctx), "CENTER"), at(x, lsz(-1.3)))
+        shown = t.compare("LESS_EQUAL", float(i), t.math("ADD", span, 1e-4))
+        parts.append(t.switch(shown, None, mark, kind="GEOMETRY"))
+        texts.append(t.switch(shown, None, text, kind="GEOMETRY"))
+    axes = t.tube(t.joined(*parts), t.math("MULTIPLY", radius, 0.5), axis_material(ctx))
+    x_label = t.moved(t.text_mesh("cycles (log scale)", label, text_material(ctx), "RIGHT"), at(width, lsz(-2.5)))
+    y_label = t.moved(
+        t.text_mesh("mean error (%)", label, text_material(ctx)), at(lsz(-0.2), t.math("ADD", height, lsz(0.6)))
     )
-    t.output(t.joined(axes, y_label, x_label))
+    zero = t.moved(t.text_mesh("0", label, text_material(ctx), "RIGHT"), at(lsz(-0.45), lsz(-0.35)))
+    top = t.moved(
+        t.text_mesh(top_text, label, text_material(ctx), "RIGHT"), at(lsz(-0.45), t.math("SUBTRACT", height, lsz(0.35)))
+    )
+    t.output(t.joined(axes, *texts, x_label, y_label, zero, top))
 
 
 # --------------------------------------------------------------------------------------------
@@ -557,6 +628,7 @@ def hud(
         )
     group = _shared_group(ctx, key, "NNA HUD", build)
     ob, mod = _gn_object(ctx, "NNA HUD", group, HUD_MODIFIER, location, HUD, rotation=rotation)
+    ob[OVERLAY] = True
     n0 = len(text["inputs"][0])
     n_in = 0 if look.is_image(0, n0) else min(n0, HUD_MAX_INPUTS)  # an input image shows the inputs
     n_out = min(len(text["output"][0]), HUD_MAX_OUTPUTS)
@@ -605,6 +677,8 @@ def loss_curve(
     """The mean error against log10(cycle), growing as the timeline plays; axes' corner at ``location``.
 
     ``label_size`` is the height of the axis labels' letters (default: a tenth of the larger side).
+    The curve's points keep their place in the unit square (attribute UNIT_ATTR), so
+    :func:`set_loss_size` (compose.py) can resize the curve for the frame's shape.
     """
     loss = plan["loss"]
     cycles = np.asarray(loss["cycles"], dtype=np.float64)
@@ -614,32 +688,60 @@ def loss_curve(
 
     span = math.log10(cycles.max()) if n and cycles.max() > 1 else 1.0
     top = error.max() if n and error.max() > 0 else 1.0
-    co = np.zeros((n, 3), dtype=np.float32)
-    co[:, 0] = np.log10(np.maximum(cycles, 1.0)) / span * width
-    co[:, 1] = error / top * height
+    unit = np.zeros((n, 3), dtype=np.float32)
+    unit[:, 0] = np.log10(np.maximum(cycles, 1.0)) / span
+    unit[:, 1] = error / top
 
     me = ctx.tag(bpy.data.meshes.new("NNA Loss Curve"))
     me.vertices.add(n)
-    me.vertices.foreach_set("co", co.ravel())
     if n > 1:
         me.edges.add(n - 1)
         me.edges.foreach_set("vertices", np.stack([np.arange(n - 1), np.arange(1, n)], axis=1).astype(np.int32).ravel())
     me.attributes.new(REVEAL_ATTR, "FLOAT", "POINT").data.foreach_set("value", reveal)
-    me.update()
+    me.attributes.new(UNIT_ATTR, "FLOAT_VECTOR", "POINT").data.foreach_set("vector", unit.ravel())
 
-    radius = 0.012 * max(width, height)
     group = _shared_group(ctx, "labels.loss_group", "NNA Loss Curve", _build_loss_group)
     ob, mod = _gn_object(ctx, "NNA Loss Curve", group, LOSS_MODIFIER, location, LOSS_CURVE, mesh=me, rotation=rotation)
-    _set_inputs(mod, {"Radius": radius})
+    ob[OVERLAY] = True
     group = _shared_group(ctx, "labels.loss_axes_group", "NNA Loss Axes", _build_loss_axes_group)
-    _, mod = _gn_object(ctx, "NNA Loss Axes", group, LOSS_AXES_MODIFIER, location, LABEL, rotation=rotation)
-    _set_inputs(
-        mod,
-        {
-            "Width": float(width),
-            "Height": float(height),
-            "Radius": radius,
-            "Label Size": float(label_size) if label_size else 0.1 * max(width, height),
-        },
-    )
+    axes, mod = _gn_object(ctx, "NNA Loss Axes", group, LOSS_AXES_MODIFIER, location, LABEL, rotation=rotation)
+    axes[OVERLAY] = True
+    _set_inputs(mod, {"Span": float(span), "Top": f"{top * 100:.0f}%" if top >= 0.1 else f"{top * 100:.2g}%"})
+    label = float(label_size) if label_size else 0.1 * max(width, height)
+    set_loss_size(ob, width, height, label)
+    set_axes_size(axes, width, height, label)
     return ob
+
+
+def _curve_radius(width: float, height: float, label: float) -> float:
+    return min(0.012 * max(width, height), 0.16 * label)
+
+
+def set_loss_size(ob: bpy.types.Object, width: float, height: float, label: float) -> None:
+    """Scale the loss curve's plot to ``width`` x ``height`` (its points from UNIT_ATTR)."""
+    me = ob.data
+    n = len(me.vertices)
+    unit = np.empty(3 * n, dtype=np.float32)
+    me.attributes[UNIT_ATTR].data.foreach_get("vector", unit)
+    unit = unit.reshape(-1, 3) * np.array([width, height, 0.0], dtype=np.float32)
+    me.vertices.foreach_set("co", unit.ravel())
+    me.update()
+    mod = ob.modifiers[LOSS_MODIFIER]
+    _set_inputs(mod, {"Radius": _curve_radius(width, height, label)})
+    ob.update_tag()
+
+
+def set_axes_size(ob: bpy.types.Object, width: float, height: float, label: float) -> None:
+    """The axes for a ``width`` x ``height`` plot with labels of size ``label``."""
+    mod = ob.modifiers[LOSS_AXES_MODIFIER]
+    values = {"Width": float(width), "Height": float(height), "Radius": _curve_radius(width, height, label)}
+    values["Label Size"] = float(label)
+    _set_inputs(mod, values)
+    ob.update_tag()
+
+
+def set_text_size(ob: bpy.types.Object, size: float) -> None:
+    """The text size of a HUD (or any text object of this module)."""
+    mod = next(m for m in ob.modifiers if m.type == "NODES")
+    _set_inputs(mod, {"Size": float(size)})
+    ob.update_tag()

@@ -16,6 +16,10 @@ LAYER_SPACING = 3.0
 #: A layer with more neurons than this is not a row: the network is then laid out as upright planes.
 MAX_ROW = 12
 NEURON_RADIUS = 0.4
+#: Text size (a digit is 0.7 of it high) of the neurons' activity numbers and of the output classes'
+#: names: with the composed frame (compose.py) the numbers are at least 12 pixels high at 640x360.
+LABEL_SIZE = 0.6
+CLASS_NAME_SIZE = 0.6
 
 #: The plane layout (see layer_positions): neuron spacing in a grid plane and in a column (a layer
 #: of up to MAX_ROW neurons); an input image's tile spacing (at least), its smallest width, and the
@@ -174,11 +178,6 @@ def view_basis(tilt: float, azimuth: float) -> tuple[np.ndarray, np.ndarray, np.
     up = np.array([-sa * st, ca * st, ct])
     fwd = np.array([-sa * ct, ca * ct, -st])
     return right, up, fwd
-
-
-def text_size(width: float, height: float) -> float:
-    """Height of the HUD's and loss curve's letters for a network of this extent."""
-    return max(0.34, 0.028 * max(width, height))
 
 
 def synapse_radius(weight, scale: float = 1.0) -> np.ndarray:

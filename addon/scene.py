@@ -298,7 +298,9 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool, kind: str
         report(0.85, "labels")
         _labels(ctx, plan, pos, extent, view)
     report(0.95, "camera")
-    camera_and_world(ctx, scene, extent, plan["steps"], view=view, points=points if view else None)
+    camera_and_world(
+        ctx, scene, extent, plan["steps"], view=view, points=points if view else None, hud_frames=_hud_frames(plan)
+    )
     tm = plan["timing"]
     scene.frame_start = tm["frame_start"]
     scene.frame_end = tm["frame_end"]
@@ -427,6 +429,18 @@ def class_names(plan: dict) -> list[str]:
     return [str(i) for i in range(n_out)]
 
 
+def _hud_frames(plan: dict) -> list[int]:
+    """Frames showing the HUD's longest texts: the first and last entry of every phase."""
+    text = plan["tracks"]["text"]
+    phase = np.asarray(text["phase"])
+    frames = np.asarray(text["frames"])
+    out = set()
+    for p in np.unique(phase):
+        idx = np.flatnonzero(phase == p)
+        out.update((int(frames[idx[0]]), int(frames[idx[-1]])))
+    return sorted(out)
+
+
 def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
     """Activity numbers beside the neurons of small layers, the output classes' names, the HUD and
     the loss curve. ``view`` (tilt, azimuth) for the plane layout's three-quarter camera: everything
@@ -446,18 +460,18 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
         rotation = (np.pi / 2 - view[0], 0.0, view[1])
         right, up, fwd = look.view_basis(*view)
     names = class_names(plan)
-    name_size = 0.45
+    name_size = look.CLASS_NAME_SIZE
     for k, p in enumerate(pos):
         if len(p) > MAX_LABELLED_LAYER or look.is_image(k, len(p)):
             continue
         for i, c in enumerate(p):
             if view is None:
-                loc = (c[0] + r + 0.15, c[1] - r, c[2] - 0.12)
+                loc = (c[0] + r + 0.1, c[1] - r, c[2] - 0.35 * look.LABEL_SIZE)
             else:  # beside the neuron, after the class name if it has one
                 gap = r + 0.15
                 if k == len(pos) - 1 and names:
                     gap += 0.6 * name_size * max(len(n) for n in names) + 0.35
-                loc = tuple(c + gap * right - r * fwd - 0.12 * up)
+                loc = tuple(c + gap * right - r * fwd - 0.35 * look.LABEL_SIZE * up)
             lab.number_label(
                 ctx,
                 f"NNA Label {k}.{i:03d}",
@@ -465,7 +479,7 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
                 frames,
                 values[:, offsets[k] + i],
                 decimals=2,
-                size=0.32,
+                size=look.LABEL_SIZE,
                 rotation=rotation,
             )
     for i, name in enumerate(names):
@@ -473,29 +487,9 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
         if view is None:  # above the output neuron
             lab.text_label(ctx, f"NNA Class {i:03d}", name, tuple(c + (r + 0.3) * up - r * fwd), name_size, rotation)
         else:  # to its right
-            at = tuple(c + (r + 0.25) * right - r * fwd - 0.17 * up)
+            at = tuple(c + (r + 0.25) * right - r * fwd - 0.35 * name_size * up)
             lab.text_label(ctx, f"NNA Class {i:03d}", name, at, name_size, rotation, align="LEFT")
-    (lo, hi) = extent
-    if view is None:
-        width, height = hi[0] - lo[0], hi[2] - lo[2]
-        size = look.text_size(width, height)
-        # HUD above the network (three lines, first baseline at the location), loss curve to the right
-        hud_at = (lo[0], lo[1], hi[2] + 5.5 * size)
-        curve_w = max(3.0, 0.35 * max(width, height))
-        curve_h = max(2.0, 0.55 * height)
-        curve_at = (hi[0] + 3 * size, lo[1], lo[2] + 2 * size)
-    else:
-        # in the plane facing the three-quarter camera through the network's middle: the HUD above
-        # the network's left end, the loss curve above its right end
-        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-        cr, cu, cf = corners @ right, corners @ up, corners @ fwd
-        width, height = np.ptp(cr), np.ptp(cu)
-        size = look.text_size(width, height)
-        depth = (cf.min() + cf.max()) / 2
-        curve_w = max(3.0, 0.25 * width)
-        curve_h = max(2.0, 0.3 * height)
-        base = cu.max() + 3 * size
-        hud_at = tuple(cr.min() * right + (base + curve_h) * up + depth * fwd)
-        curve_at = tuple((cr.max() - curve_w) * right + base * up + depth * fwd)
-    lab.hud(ctx, plan, hud_at, size, rotation=rotation, classes=names)
-    lab.loss_curve(ctx, plan, curve_at, curve_w, curve_h, label_size=size, rotation=rotation)
+    # the HUD (at text size 1: camera.py measures it) and the loss curve; compose.py arranges and
+    # sizes both for the frame's shape whenever the camera is framed
+    lab.hud(ctx, plan, (0.0, 0.0, 0.0), 1.0, rotation=rotation, classes=names)
+    lab.loss_curve(ctx, plan, (0.0, 0.0, 0.0), 4.0, 2.0, label_size=0.3, rotation=rotation)
