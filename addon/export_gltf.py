@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import bpy
@@ -789,10 +790,15 @@ class _Animation:
             self.time_accessors[raw] = len(accessors) - 1
         return len(accessors) - 1
 
-    def channel(self, target: dict, values: np.ndarray, rotation: bool = False) -> None:
+    def channel(self, target: dict, values: np.ndarray, constant: Callable, rotation: bool = False) -> None:
         """A LINEAR channel of ``values`` (n_frames, k) at every frame, keeping only the keys that
-        linear interpolation does not restore (rotations: every key, as the baked export did)."""
+        linear interpolation does not restore (rotations: every key, as the baked export did). Values
+        that never change make no channel: ``constant(value)`` writes them into the static scene
+        (what the exporter's export_optimize_animation_size did)."""
         v = np.asarray(values, dtype=np.float32).reshape(len(self.times), -1)
+        if (v == v[0]).all():
+            constant([float(x) for x in v[0]])
+            return
         idx = np.arange(len(v)) if rotation else _linear_keys(self.t64, v)
         kind = {1: "SCALAR", 3: "VEC3", 4: "VEC4"}[v.shape[1]]
         times = self._accessor(self.times[idx], "SCALAR", times=True)
@@ -828,8 +834,15 @@ class _Animation:
         for prim in mesh["primitives"]:
             prim["material"] = mi
         factor, strength = _emissive(emission)
-        self.channel(_pointer(f"/materials/{mi}/emissiveFactor"), factor)
-        self.channel(_pointer(f"/materials/{mi}/extensions/{_EMISSIVE_STRENGTH}/emissiveStrength"), strength)
+        mat = self.materials[mi]
+
+        def static_strength(value):
+            mat["extensions"][_EMISSIVE_STRENGTH]["emissiveStrength"] = value[0]
+
+        self.channel(_pointer(f"/materials/{mi}/emissiveFactor"), factor, partial(mat.__setitem__, "emissiveFactor"))
+        self.channel(
+            _pointer(f"/materials/{mi}/extensions/{_EMISSIVE_STRENGTH}/emissiveStrength"), strength, static_strength
+        )
 
     def transform(self, node: int, ob, frames: np.ndarray, curves: dict) -> None:
         """Node ``node``'s translation/rotation/scale channels where ``ob`` (or a parent) is keyed."""
@@ -849,7 +862,8 @@ class _Animation:
                     for i in range(3)
                 ]
                 values = np.stack([sign * blender[i] for i, sign in _YUP[path]], axis=1)
-                self.channel({"node": node, "path": _GLTF_PATH[path]}, values)
+                gltf_path = _GLTF_PATH[path]
+                self.channel({"node": node, "path": gltf_path}, values, self._static(node, gltf_path))
             return
         self._world_channels(node, chain, frames)
 
@@ -881,11 +895,21 @@ class _Animation:
             loc.append(tuple(t))
             rot.append((q.x, q.y, q.z, q.w))
             scale.append(tuple(s))
-        self.channel({"node": node, "path": "translation"}, np.array(loc))
-        self.channel({"node": node, "path": "rotation"}, np.array(rot), rotation=True)
+        for path, values in (("translation", loc), ("rotation", rot)):
+            self.channel({"node": node, "path": path}, np.array(values), self._static(node, path), path == "rotation")
         scale = np.array(scale)
-        if np.ptp(scale, axis=0).max() > 1e-6:
-            self.channel({"node": node, "path": "scale"}, scale)
+        if np.ptp(scale, axis=0).max() > 1e-6:  # else the exported scale (rounding of the decomposition)
+            self.channel({"node": node, "path": "scale"}, scale, self._static(node, "scale"))
+
+    def _static(self, node: int, path: str) -> Callable:
+        """Writes a channel's constant value into node ``node``'s static transform."""
+
+        def write(value):
+            nd = self.doc["nodes"][node]
+            nd.pop("matrix", None)
+            nd[path] = value
+
+        return write
 
     def finish(self) -> tuple[dict, bytes]:
         doc = self.doc
