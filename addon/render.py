@@ -776,7 +776,10 @@ def _render_once(
                                 f"{outputs.no_space_hint(folder)}"
                             ) from None
             watch = _Watch(len(runs), progress)
-            with watch.installed():
+            with (
+                watch.installed(),
+                _dropped_output_lines(b"skipping existing frame"),
+            ):  # Blender 4.x prints one per repeat
                 _render(scene, folder, animation=True)
             watch.reraise()
             for start, _ in runs:
@@ -809,6 +812,61 @@ def _render_once(
                 scene.sequence_editor_clear()
             _restore_look(scene, looks)
             shutil.rmtree(frames_dir, ignore_errors=True)
+
+
+@contextmanager
+def _dropped_output_lines(prefix: bytes) -> Iterator[None]:
+    """Lines on file descriptor 1 that start with ``prefix`` are dropped while the block runs (the
+    rest passes through as it comes): Blender's C code writes there directly. Without a usable
+    descriptor 1, nothing is filtered."""
+    import sys
+
+    try:
+        import ctypes
+
+        fflush = ctypes.CDLL(None).fflush
+    except (OSError, AttributeError):
+        fflush = None
+
+    def flush() -> None:
+        try:
+            sys.stdout.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+        if fflush is not None:
+            fflush(None)
+
+    try:
+        flush()
+        target = os.dup(1)
+    except OSError:
+        yield
+        return
+    read_end, write_end = os.pipe()
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb", buffering=0) as pipe:
+            pending = b""
+            while chunk := pipe.read(65536):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                out = b"".join(line + b"\n" for line in lines if not line.lstrip().startswith(prefix))
+                if out:
+                    os.write(target, out)
+            if pending and not pending.lstrip().startswith(prefix):
+                os.write(target, pending)
+
+    thread = threading.Thread(target=pump, name="nna-output-filter", daemon=True)
+    thread.start()
+    os.dup2(write_end, 1)
+    os.close(write_end)
+    try:
+        yield
+    finally:
+        flush()
+        os.dup2(target, 1)  # closes the pipe's last write end: the pump sees its end
+        thread.join(timeout=10)
+        os.close(target)
 
 
 @contextmanager
