@@ -7,7 +7,7 @@ camera is framed (camera.frame_camera, at build and when the frame shape changes
 - ``wide`` (16:9, 4:3): the HUD above the network, the loss curve to the right of both, as tall
   as the network and the HUD together and as wide as the frame's shape leaves room for;
 - ``tall`` (9:16, 1:1 when it fits better): the HUD on top, the network under it and the loss
-  curve under the network, as wide as the network.
+  curve under the network, as wide as the network and at most as tall as it.
 
 The arrangement whose outline's aspect is nearer the frame's (in log) is used. Text scales with the
 content so that, framed with the camera's margin, the HUD's and the curve's digits are at least
@@ -46,6 +46,8 @@ TEXT_PER_EXTENT = MIN_TEXT_PX / (DIGIT * FILL * 360.0)
 #: The loss curve's labels around its plot area, in units of the text size (labels.py draws them
 #: there): below (ticks and the x label), above (the y label), left (the y ticks), right.
 CURVE_BELOW, CURVE_ABOVE, CURVE_LEFT, CURVE_RIGHT = 2.8, 1.4, 2.9, 0.7
+#: The plot is at least this many text sizes wide (its axis labels' length).
+CURVE_MIN_WIDTH = 8.5
 #: Gaps, in text sizes: between the HUD and the network, between the network and the curve.
 GAP_HUD, GAP_CURVE = 1.0, 1.6
 
@@ -90,7 +92,7 @@ def _plan(net, hud, aspect: float, kind: str) -> dict:
             ceiling = top - s * (hud_h + GAP_HUD)
         ch = max(ceiling - s * CURVE_ABOVE - cy, 0.3 * hn)
         right = r0 + aspect * (top - u0)  # the union as wide as the frame's shape asks
-        cw = float(np.clip(right - s * CURVE_RIGHT - cx, 0.7 * ch, 1.8 * ch))
+        cw = float(np.clip(right - s * CURVE_RIGHT - cx, max(0.7 * ch, CURVE_MIN_WIDTH * s), 1.8 * ch))
         lo = (r0, u0)
         hi = (max(cx + cw + s * CURVE_RIGHT, r0 + hx1 * s), top)
     else:
@@ -100,10 +102,10 @@ def _plan(net, hud, aspect: float, kind: str) -> dict:
         hud_at = (r0 - hx0 * s, top - hy1 * s)
         width = max(wn, (hx1 - hx0) * s)
         cx = r0 + s * CURVE_LEFT
-        cw = max(width - s * (CURVE_LEFT + CURVE_RIGHT), 0.5 * wn)
+        cw = max(width - s * (CURVE_LEFT + CURVE_RIGHT), 0.5 * wn, CURVE_MIN_WIDTH * s)
         target_h = width / aspect  # the union as tall as the frame's shape asks
         fixed = (top - u0) + s * (GAP_CURVE + CURVE_ABOVE + CURVE_BELOW)
-        ch = float(np.clip(target_h - fixed, 0.3 * cw, 0.7 * cw))
+        ch = float(np.clip(target_h - fixed, 0.3 * cw, min(0.7 * cw, max(hn, 0.3 * cw))))
         cy = u0 - s * (GAP_CURVE + CURVE_ABOVE) - ch
         lo = (r0, cy - s * CURVE_BELOW)
         hi = (r0 + max(width, cx - r0 + cw + s * CURVE_RIGHT), top)

@@ -20,6 +20,9 @@ NEURON_RADIUS = 0.4
 #: names: with the composed frame (compose.py) the numbers are at least 12 pixels high at 640x360.
 LABEL_SIZE = 0.6
 CLASS_NAME_SIZE = 0.6
+#: The plane layout's output column (its names and numbers) takes bigger labels: its networks are
+#: large; 0.8 of the column's pitch keeps neighbouring labels apart.
+PLANE_LABEL_SIZE = 0.96
 
 #: The plane layout (see layer_positions): neuron spacing in a grid plane and in a column (a layer
 #: of up to MAX_ROW neurons); an input image's tile spacing (at least), its smallest width, and the

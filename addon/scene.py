@@ -460,18 +460,20 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
         rotation = (np.pi / 2 - view[0], 0.0, view[1])
         right, up, fwd = look.view_basis(*view)
     names = class_names(plan)
-    name_size = look.CLASS_NAME_SIZE
+    name_size = look.CLASS_NAME_SIZE if view is None else look.PLANE_LABEL_SIZE
     for k, p in enumerate(pos):
         if len(p) > MAX_LABELLED_LAYER or look.is_image(k, len(p)):
             continue
+        # the plane layout's output column takes bigger labels (its networks are large)
+        label_size = look.PLANE_LABEL_SIZE if view is not None and k == len(pos) - 1 else look.LABEL_SIZE
         for i, c in enumerate(p):
             if view is None:
-                loc = (c[0] + r + 0.1, c[1] - r, c[2] - 0.35 * look.LABEL_SIZE)
+                loc = (c[0] + r + 0.1, c[1] - r, c[2] - 0.35 * label_size)
             else:  # beside the neuron, after the class name if it has one
                 gap = r + 0.15
                 if k == len(pos) - 1 and names:
                     gap += 0.6 * name_size * max(len(n) for n in names) + 0.35
-                loc = tuple(c + gap * right - r * fwd - 0.35 * look.LABEL_SIZE * up)
+                loc = tuple(c + gap * right - r * fwd - 0.35 * label_size * up)
             lab.number_label(
                 ctx,
                 f"NNA Label {k}.{i:03d}",
@@ -479,7 +481,7 @@ def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
                 frames,
                 values[:, offsets[k] + i],
                 decimals=2,
-                size=look.LABEL_SIZE,
+                size=label_size,
                 rotation=rotation,
             )
     for i, name in enumerate(names):
