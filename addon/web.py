@@ -222,6 +222,22 @@ def _radius(k: int, n: int) -> float:
     return float(look.neuron_extent(k, n)) if hasattr(look, "neuron_extent") else look.NEURON_RADIUS
 
 
+def _legibility(group: dict, n: int, n_target: int) -> dict:
+    """A big synapse layer's look, as Blender draws it (look.py's legibility rule): only the synapses
+    of look.drawn_synapses (``drawn``, the plan's synapse indices), the radius relative to the
+    layer's largest |w| and the weight colour faded (look.fade_params: ``dim``, ``invPeak``).
+    Nothing for a dense layer."""
+    if not look.is_big_layer(n):
+        return {}
+    weights = np.asarray(group["weight"]["values"], dtype=np.float64).reshape(-1, n)
+    drawn = look.drawn_synapses(weights, np.asarray(group["target"]), n_target)
+    dim, inv = look.fade_params(weights, n)
+    out = {"dim": float(dim), "invPeak": float(inv)}
+    if len(drawn) < n:
+        out["drawn"] = [int(i) for i in drawn]
+    return out
+
+
 def title(plan: dict) -> str:
     layers = "-".join(str(n) for n in plan["network"]["layers"])
     name = plan.get("preset") or plan["training"].get("dataset") or "network"
@@ -255,6 +271,7 @@ def web_data(plan: dict) -> tuple[dict, dict]:
                 "error": _rows(g["error"], n, blobs, (n_src, n_dst)),
                 "forward": _shared(g["forward"]),
                 "backward": _shared(g["backward"]),
+                **_legibility(g, n, n_dst),
             }
         )
     text = tracks["text"]

@@ -210,6 +210,26 @@ def test_the_view_comes_from_the_look(plan, monkeypatch):
     assert np.allclose(view["forward"], look.view_basis(math.radians(15.0), 0.0)[2])
 
 
+def test_a_big_layer_draws_what_blender_draws(tmp_path):
+    """look.py's legibility rule on the page: a layer of more than look.MAX_DRAWN synapses draws only
+    look.drawn_synapses, and every big layer carries look.fade_params (radius and fade relative to
+    its largest |w|); a dense layer carries none of it."""
+    look = importlib.import_module("nna_web_test.addon.look")
+    rng = np.random.default_rng(5)
+    rows = np.hstack([rng.uniform(0, 1, (6, 100)), rng.integers(0, 2, (6, 1))])
+    csv = tmp_path / "wide.csv"
+    csv.write_text("\n".join(",".join(f"{v:g}" for v in r) for r in rows) + "\n")
+    plan = make_plan(settings_for("csv", csv=str(csv), layers=(100, 30, 1), cycles=3, show=2))
+    data, _ = web.web_data(plan)
+    big, small = data["synapses"]
+    g = plan["tracks"]["synapse_layers"][0]
+    weights = np.asarray(g["weight"]["values"])
+    assert big["drawn"] == look.drawn_synapses(weights, np.asarray(g["target"]), 30).tolist()
+    assert len(big["drawn"]) == look.drawn_count(100, 30) < 3000
+    assert (big["dim"], big["invPeak"]) == pytest.approx(look.fade_params(weights, 3000))
+    assert big["invPeak"] > 0 and "drawn" not in small and "dim" not in small  # 30 synapses: dense
+
+
 @pytest.mark.blender
 def test_the_view_is_blenders_camera(bpy_env, plan):
     """The page looks the way the built scene's camera looks (its -z axis) with the same up (+y)."""

@@ -107,10 +107,10 @@ float fetch(sampler2D tex, int i) {
 
 const SYNAPSE_VERTEX = /* glsl */ `
 uniform sampler2D uWeight, uSignalTex, uErrorTex;
-uniform float uScale, uRMin, uRMax, uWRef;
+uniform float uScale, uRMin, uRMax, uWRef, uInvPeak, uDim;
 attribute vec3 aSrc, aDst;
 attribute float aIndex;
-varying float vZ, vWeight, vSignal, vError;
+varying float vZ, vWeight, vSignal, vError, vFade;
 ${FETCH}
 void main() {
   int i = int(aIndex + 0.5);
@@ -118,8 +118,12 @@ void main() {
   vWeight = w;
   vSignal = fetch(uSignalTex, i);
   vError = fetch(uErrorTex, i);
-  // r = s * (R_MIN + (R_MAX - R_MIN) * tanh(|w| / W_REF)); tanh clamped: large arguments overflow on some GPUs
-  float r = uScale * (uRMin + (uRMax - uRMin) * tanh(min(abs(w) / uWRef, 9.0)));
+  // a dense layer: r = s * (R_MIN + (R_MAX - R_MIN) * tanh(|w| / W_REF)) (tanh clamped: large
+  // arguments overflow on some GPUs); a big one (uInvPeak > 0, docs/look.md): u = |w| / the layer's
+  // largest |w| instead of the tanh, and the weight colour faded by 1 - dim (1 - u^2)
+  float u = min(abs(w) * uInvPeak, 1.0);
+  float r = uScale * (uRMin + (uRMax - uRMin) * (uInvPeak > 0.0 ? u : tanh(min(abs(w) / uWRef, 9.0))));
+  vFade = 1.0 - uDim * (1.0 - u * u);
   vec3 a = (viewMatrix * modelMatrix * vec4(aSrc, 1.0)).xyz;
   vec3 b = (viewMatrix * modelMatrix * vec4(aDst, 1.0)).xyz;
   vZ = position.y;  // 0 at the sender, 1 at the receiver
@@ -133,12 +137,12 @@ void main() {
 const SYNAPSE_FRAGMENT = /* glsl */ `
 uniform vec3 uGreen, uRed, uSignal, uError;
 uniform float uSynGlow, uPulseGlow, uPulseWidth, uFwd, uBack;
-varying float vZ, vWeight, vSignal, vError;
+varying float vZ, vWeight, vSignal, vError, vFade;
 float pulse(float z, float p) {
   return (p > 0.0 && p < 1.0) ? clamp(1.0 - abs(z - p) / uPulseWidth, 0.0, 1.0) : 0.0;
 }
 void main() {
-  vec3 c = (vWeight > 0.0 ? uGreen : uRed) * uSynGlow;
+  vec3 c = (vWeight > 0.0 ? uGreen : uRed) * (uSynGlow * vFade);
   c += uSignal * (uPulseGlow * vSignal * pulse(vZ, uFwd));
   c += uError * (uPulseGlow * vError * pulse(1.0 - vZ, uBack));
   gl_FragColor = vec4(min(c, vec3(1.0)), 1.0);
@@ -331,19 +335,24 @@ function buildScene(D) {
   const offsets = [0];
   for (const n of D.layers) offsets.push(offsets[offsets.length - 1] + n);
   const groups = D.synapses.map((G) => {
-    const n = G.nSrc * G.nDst;
+    const all = G.nSrc * G.nDst;
+    // a big layer draws what Blender draws: the synapses of look.drawn_synapses (G.drawn)
+    const drawn = G.drawn ? Uint32Array.from(G.drawn) : null;
+    const n = drawn ? drawn.length : all;
     const a0 = offsets[G.layer];
     const b0 = offsets[G.layer + 1];
     const ends = {
       aSrc: (p, v) => pos(a0 + (p % G.nSrc), v),
       aDst: (p, v) => pos(b0 + Math.floor(p / G.nSrc), v),
     };
-    const weight = new Values(n);
-    const signal = new Values(n);
-    const error = new Values(n);
+    const weight = new Values(all);
+    const signal = new Values(all);
+    const error = new Values(all);
     const uniforms = {
       ...lookUniforms(L),
       uScale: { value: D.radiusScale },
+      uInvPeak: { value: G.invPeak ?? 0 },
+      uDim: { value: G.dim ?? 0 },
       uFwd: { value: 0 },
       uBack: { value: 0 },
       uWeight: { value: weight.texture },
@@ -358,7 +367,12 @@ function buildScene(D) {
     });
     // a large layer's ribbons in a shuffled order, so that drawing fewer of them (see `detail`) thins it evenly
     const thinnable = n > THINNABLE;
-    const meshes = [new Mesh(items(n, "ribbon", ends, thinnable ? shuffled(n) : null), material)];
+    let order = drawn;
+    if (thinnable) {
+      const mix = shuffled(n);
+      order = drawn ? mix.map((i) => drawn[i]) : mix;
+    }
+    const meshes = [new Mesh(items(n, "ribbon", ends, order), material)];
     return { G, meshes, uniforms, weight, signal, error, thinnable, n };
   });
   for (const obj of [...groups.flatMap((g) => g.meshes), neurons, halos]) {
@@ -770,6 +784,7 @@ function start() {
       frameEnd: D.frameEnd,
       fps: D.fps,
       synapses: groups.reduce((s, g) => s + g.G.nSrc * g.G.nDst, 0),
+      drawn: groups.reduce((s, g) => s + g.n, 0),
     },
     seek(f) {
       played = true;
