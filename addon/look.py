@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from ..nncore import limits
+
 #: Distance between neighbouring neurons of a layer, and between layers.
 NEURON_SPACING = 2.0
 LAYER_SPACING = 3.0
@@ -228,7 +230,7 @@ def radius_scale(sizes) -> float:
 #: A synapse layer of up to DENSE_LAYER synapses looks as in the original (radius by tanh(|w| / W_REF),
 #: full glow). A bigger layer is drawn relative to its own largest weight (synapse_radius_keys,
 #: synapse_fade): the strong synapses stand out, the weak ones are thin and dim.
-DENSE_LAYER = 256
+DENSE_LAYER = limits.DENSE_LAYER  # 256; the per-object build draws dense layers only (limits.per_object)
 #: A big layer's synapse glows at ``1 - FADE * (1 - u**2)`` of its colour, u = |w| / the layer's
 #: largest |w|: its strongest synapses glow fully, its weak ones at 1 - FADE.
 FADE = 0.9

@@ -41,7 +41,7 @@ INSTANCED = "instanced"
 #: is built one animated object per neuron and synapse (the glTF export needs that); any other
 #: network is instanced (instanced.py): a few objects whose Geometry Nodes draw every neuron and
 #: synapse from tables of the plan's keys. Both render the same pixels.
-PER_OBJECT_MAX_SYNAPSES = 1_000
+PER_OBJECT_MAX_SYNAPSES = limits.PER_OBJECT_MAX_SYNAPSES  # (nncore.limits.per_object: the rule)
 
 COLLECTION_PREFIX = "Neural Network"
 #: The scene the operators build into (made on the first build, reused afterwards).
@@ -79,10 +79,7 @@ class BuildResult:
 
 def representation(layers) -> str:
     """OBJECTS or INSTANCED for a network of these layer sizes: the one place the choice is made."""
-    pairs = [int(a) * int(b) for a, b in zip(layers[:-1], layers[1:])]
-    if sum(pairs) <= PER_OBJECT_MAX_SYNAPSES and not any(look.is_big_layer(n) for n in pairs):
-        return OBJECTS
-    return INSTANCED
+    return OBJECTS if limits.per_object(layers) else INSTANCED
 
 
 def check_size(layers) -> None:

@@ -73,8 +73,22 @@ MAX_ACTIVATIONS = 8_000_000
 #: Largest network built interactively (big networks are instanced: addon/scene.py representation()).
 MAX_NEURONS = 5_000
 MAX_SYNAPSES = 150_000
-#: Keyframes of a scene (every neuron's and synapse's F-curves): ~175 bytes and ~0.35 us each.
+#: Keyframes of a scene built one object per neuron and synapse (their F-curves): ~175 bytes and
+#: ~0.35 us each. An instanced scene keeps the plan's values in tables (4 bytes each, already
+#: bounded by MAX_PLAN_VALUES), so this applies to per-object builds only (:func:`per_object`).
 MAX_SCENE_KEYS = 16_000_000
+#: The add-on builds a network one animated object per neuron and synapse if it has at most
+#: PER_OBJECT_MAX_SYNAPSES synapses and no synapse layer of more than DENSE_LAYER (those are drawn
+#: relative to their own largest weight, addon/look.py); any other network is instanced. The add-on's
+#: scene.representation() and look.DENSE_LAYER use these: the rule is made here only.
+PER_OBJECT_MAX_SYNAPSES = 1_000
+DENSE_LAYER = 256
+
+
+def per_object(layers) -> bool:
+    """Whether the add-on builds a network of these layer sizes one object per neuron and synapse."""
+    pairs = [int(a) * int(b) for a, b in zip(list(layers)[:-1], list(layers)[1:])]
+    return sum(pairs) <= PER_OBJECT_MAX_SYNAPSES and all(n <= DENSE_LAYER for n in pairs)
 
 
 def fmt(n: float) -> str:
@@ -220,7 +234,8 @@ def check_estimate(est: Estimate, max_work: float | None = None) -> None:
 
 
 def check_buildable(layers, scene_keys: int | None = None) -> None:
-    """The add-on's limits: neurons, synapses and (if known) the scene's keyframes."""
+    """The add-on's limits: neurons, synapses and (if known) the scene's keyframes, which bound a
+    per-object build only (:func:`per_object`)."""
     layers = [int(n) for n in layers]
     n_neurons = sum(layers)
     n_syn = sum(a * b for a, b in zip(layers[:-1], layers[1:]))
@@ -229,7 +244,7 @@ def check_buildable(layers, scene_keys: int | None = None) -> None:
             f"network too large to build interactively: {n_neurons:,} neurons and {n_syn:,} synapses "
             f"(limits {MAX_NEURONS:,} and {MAX_SYNAPSES:,})"
         )
-    if scene_keys is not None and scene_keys > MAX_SCENE_KEYS:
+    if scene_keys is not None and scene_keys > MAX_SCENE_KEYS and per_object(layers):
         raise _over(
             "scene size (keyframes of every neuron and synapse)",
             scene_keys,
