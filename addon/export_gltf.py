@@ -53,14 +53,14 @@ WEB_MAX_GLOW = 3.0
 PULSE_TINT = 0.5
 #: Custom property marking the export's temporary datablocks (removed in any case).
 TEMP_TAG = "nna_gltf_tmp"
-#: The animation is sampled at every frame of every object in numpy, ~1 us per object and frame here
-#: (64-32-16-10: 2,843 objects x 3,000 frames, a few seconds). Above this many object-frames the
-#: export is refused (the sampled values of one object are held in memory at a time).
-MAX_OBJECT_FRAMES = 200_000_000
+#: The animation is sampled at every frame of every object in numpy, ~2.5 us per object and frame
+#: here (64-32-16-10 built per object: 2,842 objects x 4,186 frames in 26-31 s, a 60 MB file). Above
+#: this many object-frames (~2 min, a file of a few hundred MB) the export is refused.
+MAX_OBJECT_FRAMES = 40_000_000
 #: The same limit for Blender's own baking (``_baked=True``), ~0.4 ms per object and frame (~30 min).
 BAKED_MAX_OBJECT_FRAMES = 4_000_000
 #: Cost per object-frame of each path, for the refusal's estimate (seconds).
-_COST = {False: 1e-6, True: 0.4e-3}
+_COST = {False: 2.5e-6, True: 0.4e-3}
 
 #: The exporter's options (checked against io_scene_gltf2 of Blender 4.2, 4.5 and 5.0) for the baked
 #: path (``_baked=True``); :data:`STATIC_OPTIONS` for the default one.
