@@ -7,6 +7,8 @@ line naming the offending field, e.g. ``plan: tracks.neuron_activity.values: row
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import os
@@ -26,16 +28,133 @@ from .train import MAX_CYCLES, MAX_SHOWN, MAX_WEIGHT
 INTERPOLATIONS = ("CONSTANT", "LINEAR")
 
 
-def dumps(plan: dict) -> str:
-    """Deterministic JSON text of a plan (same plan, same bytes)."""
-    return json.dumps(plan, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
+#: The encoding of a table in schema version 2 (docs/plan-format.md, "Tables").
+ARRAY_DTYPE = "float32"
+#: Schema versions this module reads (and writes: :func:`dumps`'s ``schema_version``).
+READS = (1, SCHEMA_VERSION)
+#: The track groups whose values are tables (K rows of N numbers); forward/backward are 1-D.
+_TABLE_TRACKS = ("weight", "signal", "error", "bias")
+_TEXT_TABLES = ("inputs", "target", "output")
 
 
-def save(plan: dict, path: str, what: str = "output") -> None:
-    """Validate ``plan`` and write it to ``path`` atomically (checked, verified, then renamed)."""
+def encode_array(a: Any) -> dict:
+    """A table as schema 2 writes it: ``{"dtype": "float32", "shape": [K, N], "base64": ...}``, the
+    little-endian float32 bytes in row-major order, base64 (RFC 4648, padded, no line breaks);
+    ``-0.0`` is written as ``0.0``. Same array, same text."""
+    arr = np.asarray(a, dtype=np.float64)
+    f = arr.astype("<f4") + np.float32(0.0)  # round to nearest float32; -0.0 + 0.0 = 0.0
+    return {
+        "dtype": ARRAY_DTYPE,
+        "shape": [int(x) for x in arr.shape],
+        "base64": base64.b64encode(np.ascontiguousarray(f, "<f4").tobytes()).decode("ascii"),
+    }
+
+
+def _encodable(v: Any) -> np.ndarray | None:
+    """``v`` as a finite 2-D float array within float32's range, or None (left as it is, so that a
+    broken plan stays broken in the text and the validator names the problem)."""
+    if isinstance(v, np.ndarray):
+        arr = v
+    elif isinstance(v, list) and v and all(type(r) is list for r in v):
+        try:
+            arr = np.array(v, dtype=np.float64)
+        except (OverflowError, ValueError, TypeError):
+            return None
+    else:
+        return None
+    if arr.ndim != 2 or arr.dtype.kind not in "fiu":
+        return None
+    with np.errstate(invalid="ignore", over="ignore"):
+        if not np.isfinite(arr).all() or (arr.size and np.abs(arr).max() > F32):
+            return None
+    return arr
+
+
+def _to_rows(v: Any) -> Any:
+    """A table as version 1 writes it: rows of numbers rounded to 6 decimals (an array is converted)."""
+    if isinstance(v, np.ndarray):
+        return (np.round(np.asarray(v, dtype=np.float64), 6) + 0.0).tolist()
+    return v
+
+
+def map_tables(plan: Any, fn) -> Any:
+    """A copy of ``plan`` with every table (docs/plan-format.md, "Tables") replaced by ``fn(table)``;
+    the dicts and lists on the way are copied (shallow), nothing else. Tolerant of a malformed plan:
+    what is not where the format puts it is left alone."""
+    if not isinstance(plan, dict):
+        return plan
+    out = dict(plan)
+
+    def sub(parent: Any, key) -> Any:
+        if isinstance(parent, dict) and key in parent:
+            parent = dict(parent)
+            parent[key] = fn(parent[key])
+        return parent
+
+    tr = out.get("training")
+    if isinstance(tr, dict):
+        out["training"] = sub(sub(tr, "final_outputs"), "targets")
+    w = out.get("weights")
+    if isinstance(w, dict):
+        w = dict(w)
+        for key in ("before", "after"):
+            if isinstance(w.get(key), list):
+                w[key] = [fn(m) for m in w[key]]
+        out["weights"] = w
+    tracks = out.get("tracks")
+    if isinstance(tracks, dict):
+        tracks = dict(tracks)
+        if "neuron_activity" in tracks:
+            tracks["neuron_activity"] = sub(tracks["neuron_activity"], "values")
+        groups = tracks.get("synapse_layers")
+        if isinstance(groups, list):
+            new = []
+            for g in groups:
+                if isinstance(g, dict):
+                    g = dict(g)
+                    for name in _TABLE_TRACKS:
+                        if name in g:
+                            g[name] = sub(g[name], "values")
+                new.append(g)
+            tracks["synapse_layers"] = new
+        text = tracks.get("text")
+        if isinstance(text, dict):
+            for key in _TEXT_TABLES:
+                text = sub(text, key)
+            tracks["text"] = text
+        out["tracks"] = tracks
+    return out
+
+
+def dumps(plan: dict, schema_version: int = SCHEMA_VERSION) -> str:
+    """Deterministic JSON text of a plan (same plan, same bytes).
+
+    ``schema_version`` 2 (the default) writes every table as an encoded float32 array
+    (:func:`encode_array`); 1 writes the version 1 text (tables as rows of numbers, 6 decimals), for
+    readers that only know version 1. The plan's own ``schema_version`` is replaced by the one written.
+    """
+    if schema_version not in READS:
+        raise ValueError(f"schema_version: {schema_version!r} is not one of {READS}")
+    if schema_version == 1:
+        doc = map_tables(plan, _to_rows)
+    else:
+
+        def encode(v):
+            arr = _encodable(v)
+            return v if arr is None else encode_array(arr)
+
+        doc = map_tables(plan, encode)
+    if isinstance(doc, dict) and "schema_version" in doc:
+        doc["schema_version"] = schema_version
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
+
+
+def save(plan: dict, path: str, what: str = "output", schema_version: int = SCHEMA_VERSION) -> None:
+    """Validate ``plan`` and write it to ``path`` atomically (checked, verified, then renamed), as
+    ``schema_version`` (2 by default; 1 for readers that only know version 1)."""
     validate(plan)
     final = outputs.check_file(path, what)
-    outputs.write_bytes(final, dumps(plan).encode("ascii"), what)
+    outputs.write_bytes(final, dumps(plan, schema_version).encode("ascii"), what)
 
 
 def load(path: str) -> dict:
@@ -45,8 +164,12 @@ def load(path: str) -> dict:
 
 
 def loads(text: str | bytes, name: str = "plan") -> dict:
-    """Parse and validate a plan's JSON text (``str`` or UTF-8 ``bytes``; a BOM is fine)."""
-    return validate_json(parse(text, name))
+    """Parse and validate a plan's JSON text (``str`` or UTF-8 ``bytes``; a BOM is fine).
+
+    Version 1 and 2 plans give the same structure: every table (docs/plan-format.md, "Tables") is a
+    2-D numpy float64 array (a version 2 table holds float32 values), everything else as in the JSON.
+    """
+    return validate_json(parse(text, name), arrays=True)
 
 
 def parse(text: str | bytes, name: str = "plan") -> Any:
@@ -324,10 +447,13 @@ def _check_text(v: str, full: str, max_len: int) -> None:
 
 
 class _Count:
-    """Numbers seen so far (the plan size limit)."""
+    """Numbers seen so far (the plan size limit); also what is being validated: the plan's schema
+    ``version`` and whether tables are replaced by their arrays (``arrays``: loading)."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: int = SCHEMA_VERSION, arrays: bool = False) -> None:
         self.n = 0
+        self.version = version
+        self.arrays = arrays
 
     def add(self, n: int, path: str) -> None:
         self.n += n
@@ -404,6 +530,83 @@ def _rows(v: Any, path: str, k: int | None, n: int, count: _Count, lo: float = -
     return arr
 
 
+def _check_values(arr: np.ndarray, path: str, lo: float, hi: float) -> None:
+    """Every entry of a 2-D array finite and within [lo, hi] (vectorised; names the first bad one)."""
+    if not arr.size:
+        return
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~np.isfinite(arr) | (np.abs(arr) > F32)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        _fail(path, f"row {r + 1} entry {c + 1}: {arr[r, c]!r} is not finite or beyond float32's range (|x| <= 3.4e38)")
+    if arr.min() < lo or arr.max() > hi:
+        r, c = np.argwhere((arr < lo) | (arr > hi))[0]
+        _fail(path, f"row {r + 1} entry {c + 1}: {float(arr[r, c]):g} is not in [{lo:g}, {hi:g}]")
+
+
+def _decode(v: dict, path: str, k: int, n: int, count: _Count) -> np.ndarray:
+    """An encoded table (schema 2): its dtype, shape and base64 length are checked against the
+    expected layout and the plan's size limit before anything is decoded."""
+    dtype = _get(v, path, "dtype")
+    if dtype != ARRAY_DTYPE or type(dtype) is not str:
+        _fail(f"{path}.dtype", f'must be "{ARRAY_DTYPE}", got {_show(dtype)}')
+    shape = _get(v, path, "shape")
+    if type(shape) is not list or len(shape) != 2 or not all(_is_int(x) and not isinstance(x, bool) for x in shape):
+        _fail(f"{path}.shape", f"must be a list of two whole numbers [rows, columns], got {_show(shape)}")
+    if shape != [k, n]:
+        _fail(f"{path}.shape", f"is {shape[0]} x {shape[1]}, expected {k} x {n}")
+    count.add(k * n, path)
+    text = _get(v, path, "base64")
+    if not isinstance(text, str):
+        _fail(f"{path}.base64", f"must be a string, got {_show(text)}")
+    n_bytes = 4 * k * n
+    want = 4 * -(-n_bytes // 3)
+    if len(text) != want:
+        _fail(
+            f"{path}.base64",
+            f"has {len(text):,} characters, expected {want:,} (the base64 of {k} x {n} float32 numbers, "
+            f"{n_bytes:,} bytes)",
+        )
+    try:
+        raw = binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
+    except UnicodeEncodeError:
+        _fail(f"{path}.base64", "is not valid base64 (a character outside A-Z a-z 0-9 + / =)")
+    except binascii.Error as exc:
+        _fail(f"{path}.base64", f"is not valid base64 ({limits.clean_name(str(exc), 80)})")
+    if len(raw) != n_bytes:
+        _fail(f"{path}.base64", f"decodes to {len(raw):,} bytes, expected {n_bytes:,} ({k} x {n} float32 numbers)")
+    return np.frombuffer(raw, "<f4").reshape(k, n)
+
+
+def _table(
+    parent: Any, key: Any, path: str, k: int, n: int, count: _Count, lo: float = -F32, hi: float = F32
+) -> np.ndarray:
+    """A table of ``k`` rows of ``n`` finite numbers within [lo, hi]: rows of numbers (both
+    versions), an encoded array (version 2) or, in memory, a 2-D numpy array. Returns it as a
+    float64 array, which replaces it in ``parent`` when loading (``count.arrays``)."""
+    v = parent[key]
+    if isinstance(v, dict):
+        if count.version < 2:
+            _fail(path, "an encoded array needs schema_version 2 (version 1 holds rows of numbers)")
+        f32 = _decode(v, path, k, n, count)
+        _check_values(f32, path, lo, hi)
+        arr = f32.astype(np.float64)
+    elif isinstance(v, np.ndarray):
+        if v.ndim != 2 or v.shape != (k, n):
+            got = " x ".join(map(str, v.shape)) if v.ndim else "a scalar"
+            _fail(path, f"has shape {got}, expected {k} x {n}")
+        if v.dtype.kind not in "fiu":
+            _fail(path, f"must hold numbers, got an array of {v.dtype}")
+        count.add(k * n, path)
+        arr = v if v.dtype == np.float64 else v.astype(np.float64)
+        _check_values(arr, path, lo, hi)
+    else:
+        arr = _rows(v, path, k, n, count, lo, hi)
+    if count.arrays:
+        parent[key] = arr
+    return arr
+
+
 def _ints(
     v: Any, path: str, lo: int, hi: int, count: _Count, length: int | None = None, max_len: int | None = None
 ) -> list:
@@ -472,7 +675,7 @@ def _track(
             _fail(f"{p}.values", "expected 1-D numbers (one per key, shared by the group), got rows")
         _floats(values, f"{p}.values", len(frames), count, lo, hi)
     else:
-        _rows(values, f"{p}.values", len(frames), n_items, count, lo, hi)
+        _table(tr, "values", f"{p}.values", len(frames), n_items, count, lo, hi)
     return frames
 
 
@@ -492,16 +695,19 @@ def validate(plan: Any) -> None:
     validate_json(plan)
 
 
-def validate_json(plan: Any) -> dict:
-    """:func:`validate`, returning the plan."""
+def validate_json(plan: Any, arrays: bool = False) -> dict:
+    """:func:`validate`, returning the plan; ``arrays``: replace every table by its float64 array
+    (what :func:`loads` returns), else the plan is not changed."""
     if not isinstance(plan, dict):
         raise NNCoreError("plan: the file must hold a JSON object")
-    count = _Count()
     version = _get(plan, "", "schema_version")
     if isinstance(version, bool) or not _is_int(version):
         _fail("schema_version", f"must be a whole number, got {_show(version)}")
-    if version != SCHEMA_VERSION:
-        _fail("schema_version", f"{_show(version)} is not supported (this version reads {SCHEMA_VERSION})")
+    if version not in READS:
+        _fail(
+            "schema_version", f"{_show(version)} is not supported (this version reads {' and '.join(map(str, READS))})"
+        )
+    count = _Count(int(version), arrays)
     _text(plan, "", "generator", limits.MAX_NAME)
     _text(plan, "", "preset", limits.MAX_NAME)
 
@@ -546,8 +752,9 @@ def validate_json(plan: Any) -> dict:
         _fail("training.shown_examples", "is empty")
     _increasing(shown_ex, "training.shown_examples", "shown examples")
     _float(tr, "training", "final_mean_error", 0.0, F32)
-    _rows(_get(tr, "training", "final_outputs"), "training.final_outputs", examples, n_out, count)
-    _rows(_get(tr, "training", "targets"), "training.targets", examples, n_out, count)
+    for key in ("final_outputs", "targets"):
+        _get(tr, "training", key)
+        _table(tr, key, f"training.{key}", examples, n_out, count)
     if "header" in tr:
         header = _list(tr, "training", "header")
         if len(header) != n0 + n_out:
@@ -618,8 +825,8 @@ def validate_json(plan: Any) -> dict:
         mats = _list(w, "weights", key)
         if len(mats) != S:
             _fail(f"weights.{key}", f"has {len(mats)} matrices, expected {S}")
-        for k, m in enumerate(mats):
-            _rows(m, f"weights.{key}[{k}]", layers[k + 1], layers[k], count, -MAX_WEIGHT, MAX_WEIGHT)
+        for k in range(S):
+            _table(mats, k, f"weights.{key}[{k}]", layers[k + 1], layers[k], count, -MAX_WEIGHT, MAX_WEIGHT)
 
     # loss curve
     loss = _obj(plan, "", "loss")
@@ -755,9 +962,9 @@ def validate_json(plan: Any) -> dict:
     _expect(cyc, [0, *step_cycles, cycles, cycles], f"{tp}.cycle", "0, each step's cycle, then training.cycles")
     exs = _ints(_get(text, tp, "example"), f"{tp}.example", -1, examples - 1, count, length=K)
     _expect(exs, [-1, *[st["example"] for st in steps], -1, -1], f"{tp}.example", "-1, each step's example, -1, -1")
-    _rows(_get(text, tp, "inputs"), f"{tp}.inputs", K, n0, count)
-    for key in ("target", "output"):
-        _rows(_get(text, tp, key), f"{tp}.{key}", K, n_out, count)
+    for key, n in (("inputs", n0), ("target", n_out), ("output", n_out)):
+        _get(text, tp, key)
+        _table(text, key, f"{tp}.{key}", K, n, count)
     for key in ("error", "mean_error"):
         _floats(_get(text, tp, key), f"{tp}.{key}", K, count, lo=0.0)
     if "accuracy" in text:  # optional: softmax networks only

@@ -31,7 +31,7 @@ from . import __version__
 from .errors import NNCoreError
 from .train import Record
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Blender's last frame (limits.MAX_FRAME): no timeline is longer.
 MAX_FRAMES = 1_048_574
 #: The two ways of fitting the timeline to a duration (--fit).
