@@ -10,6 +10,7 @@ Reproducible: the mutants depend only on SEED; a failure names the mutant's inde
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -24,6 +25,7 @@ from conftest import ADDON_MODULE, REPO_MODULE, ROOT, fresh_bpy_command
 from conftest import nncore_cli as run_cli
 
 from nncore import plan as plan_io
+from nncore.errors import NNCoreError
 from nncore.presets import make_plan, settings_for
 from nncore.timeline import Timing
 
@@ -601,3 +603,83 @@ def test_argument_mutants_are_refused_in_one_line_or_train(tmp_path):
         )
         assert r.returncode == rc and r.stderr == err, (recipe, r.stderr, err)
         check_outcome(r.returncode, r.stdout, r.stderr, recipe)
+
+
+# --- schema 2: encoded tables ---------------------------------------------------------------------
+
+
+def _encoded_tables(doc: dict) -> list[tuple]:
+    """Paths (as tuples) of every encoded table of a version 2 plan's JSON."""
+    out = []
+
+    def walk(v, path):
+        if isinstance(v, dict):
+            if "base64" in v:
+                out.append(path)
+                return
+            for k, x in v.items():
+                walk(x, (*path, k))
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                walk(x, (*path, i))
+
+    walk(doc, ())
+    return out
+
+
+def encoded_mutants(n: int, seed: int = SEED + 2):
+    """``n`` reproducible mutants of the encoded tables of version 2 plans: (recipe, text)."""
+    import numpy as np
+
+    rng = random.Random(seed)
+    docs = [json.loads(plan_io.dumps(p)) for p in base_plans()]
+    out = []
+    for i in range(n):
+        doc = copy.deepcopy(docs[i % len(docs)])
+        path = rng.choice(_encoded_tables(doc))
+        arr = _parent(doc, path + ("x",))
+        b64 = arr["base64"]
+        op = rng.choice(["dtype", "shape", "shape-huge", "truncate", "extend", "char", "nan", "inf", "pool", "drop"])
+        if op == "dtype":
+            arr["dtype"] = rng.choice(["float64", "<f4", "int32", "", 4, None, ["float32"]])
+        elif op == "shape":
+            k, m = arr["shape"]
+            arr["shape"] = rng.choice(
+                [[m, k], [k + 1, m], [k, m - 1], [k * m], [k, m, 1], [], "2x2", [k, 1.5], [-k, -m]]
+            )
+        elif op == "shape-huge":
+            arr["shape"] = rng.choice([[10**9, 10**9], [2**40, 2], [2**70, 1], [1, 10**12]])
+        elif op == "truncate":
+            arr["base64"] = b64[: rng.randrange(len(b64))]
+        elif op == "extend":
+            arr["base64"] = b64 + rng.choice(["A", "AAAA", "====", "\n", " ", b64])
+        elif op == "char":
+            j = rng.randrange(len(b64))
+            arr["base64"] = b64[:j] + rng.choice(["*", "=", "-", "_", "\n", "é", "\x00", "A"]) + b64[j + 1 :]
+        elif op in ("nan", "inf"):
+            raw = bytearray(base64.b64decode(b64))
+            j = 4 * rng.randrange(len(raw) // 4)
+            raw[j : j + 4] = np.float32(np.nan if op == "nan" else -np.inf).tobytes()
+            arr["base64"] = base64.b64encode(bytes(raw)).decode()
+        elif op == "pool":
+            _parent(doc, path)[path[-1]] = copy.deepcopy(rng.choice(POOL))
+        else:
+            del arr[rng.choice(["dtype", "shape", "base64"])]
+        out.append((f"encoded mutant {i}: {op} at {'.'.join(map(str, path))}", json.dumps(doc, allow_nan=True)))
+    return out
+
+
+def test_encoded_table_mutants_are_refused_in_one_line_or_accepted():
+    """Schema 2 tables: every mutant of an encoded array is refused in one line naming the table
+    (or accepted: e.g. a changed byte that is still a finite float32), never a traceback."""
+    refused = 0
+    for recipe, text in encoded_mutants(300):
+        try:
+            plan_io.loads(text, name="mutant.json")
+        except NNCoreError as exc:
+            msg = str(exc)
+            assert msg.startswith("plan: ") and "\n" not in msg, (recipe, msg)
+            refused += 1
+        except Exception as exc:  # pragma: no cover - the failure to report
+            raise AssertionError(f"{recipe}: {type(exc).__name__}: {exc}") from None
+    assert refused >= 250
