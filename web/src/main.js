@@ -49,7 +49,7 @@ const LEVELS = [
   [0.35, 0.1],
   [0.3, 0.06],
 ];
-const THINNABLE = 8192; // a synapse layer with more synapses than this may be thinned while playing
+const THINNABLE = 1000; // a synapse layer drawing more synapses than this may be thinned while playing
 
 const api = {
   ready: false,
