@@ -11,6 +11,11 @@ best of 3), against the faster of two plain loops training the same network for 
 the obvious way, one example at a time: a numpy loop (np.exp) and a plain Python loop (math.exp,
 lists; timed over one cycle and multiplied by 30, since it would take about a minute). Targets: ours
 under 5 s and at least 4x faster than the faster loop; the held-out accuracy above 90 %.
+
+The plan file (issue 10): a 784-64-10 plan (the add-on benchmark's: 20 cycles over 60 random binary
+images, 3 shown cycles x 3 examples, 2.9 million numbers) and the article's, written (``plan.save``)
+and loaded (``plan.load``, validation included) as schema 1 (numbers as JSON text) and schema 2
+(tables as base64 float32), side by side; best of 2. Target: 784-64-10 written and loaded in < 3 s.
 """
 
 from __future__ import annotations
@@ -162,6 +167,61 @@ def ours() -> tuple[float, dict]:
         return time.perf_counter() - t0, plan
 
 
+PLAN_SECONDS = 3.0
+
+
+def _huge_plan() -> dict:
+    """784-64-10 trained on random 0/1 inputs with one-hot targets (as bench_addon's)."""
+    from nncore.data import Dataset
+    from nncore.network import NetworkSpec
+    from nncore.timeline import build_plan
+    from nncore.train import TrainConfig, spaced_cycles, train
+
+    layers = (784, 64, 10)
+    rs = np.random.RandomState(0)
+    X = (rs.random_sample((60, layers[0])) > 0.5).astype(float)
+    T = np.eye(layers[-1])[(X[:, :10].sum(axis=1) % layers[-1]).astype(int)]
+    cfg = TrainConfig(learning_rate=0.1, cycles=20, batch=1, seed=1, shown=spaced_cycles(3, 20), examples_shown=3)
+    return build_plan(train(NetworkSpec(layers), Dataset("synthetic", X, T), cfg), preset="synthetic")
+
+
+def _write_load(plan: dict, path: str, version: int, runs: int = 2) -> tuple[float, float, int]:
+    """Best write and best load time (s) of ``plan`` as schema ``version``, and the file's size."""
+    from nncore import plan as plan_io
+
+    write, load = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        plan_io.save(plan, path, schema_version=version)
+        write.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        plan_io.load(path)
+        load.append(time.perf_counter() - t0)
+    return min(write), min(load), os.path.getsize(path)
+
+
+def plan_files() -> dict:
+    from nncore.presets import make_plan, settings_for
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, plan in (("784-64-10", _huge_plan()), ("article", make_plan(settings_for("article")))):
+            path = os.path.join(tmp, "p.plan.json")
+            w1, l1, s1 = _write_load(plan, path, 1)
+            w2, l2, s2 = _write_load(plan, path, 2)
+            out[f"{name} plan, schema 1: write, load, size"] = f"{w1:.3f} s, {l1:.3f} s, {s1 / 1e6:.2f} MB"
+            out[f"{name} plan, schema 2: write, load, size"] = f"{w2:.3f} s, {l2:.3f} s, {s2 / 1e6:.2f} MB"
+            out[f"{name} plan, schema 2 vs 1"] = (
+                f"write {w1 / w2:.1f}x, load {l1 / l2:.1f}x, write+load {(w1 + l1) / (w2 + l2):.1f}x faster, "
+                f"{s2 / s1:.0%} of the size"
+            )
+            if name == "784-64-10":
+                out[f"784-64-10 write+load target < {PLAN_SECONDS:g} s"] = f"{w2 + l2:.2f} s " + (
+                    "PASS" if w2 + l2 < PLAN_SECONDS else "MISS"
+                )
+    return out
+
+
 def main() -> dict:
     from nncore.data import ARTICLE_T, ARTICLE_X
 
@@ -190,6 +250,7 @@ def main() -> dict:
         "query [1,1,0]": f"{plan['query']['outputs'][0]:.4f}",
         f"target >= {TARGET_SPEEDUP:g}x and < {TARGET_SECONDS:g} s": "PASS" if ok else "MISS",
         **digits(),
+        **plan_files(),
     }
 
 

@@ -152,9 +152,12 @@ def dumps(plan: dict, schema_version: int = SCHEMA_VERSION) -> str:
 def save(plan: dict, path: str, what: str = "output", schema_version: int = SCHEMA_VERSION) -> None:
     """Validate ``plan`` and write it to ``path`` atomically (checked, verified, then renamed), as
     ``schema_version`` (2 by default; 1 for readers that only know version 1)."""
-    validate(plan)
+    # validate a copy whose tables become arrays (the caller's plan is not changed), so each table
+    # is converted from lists once, for both the checks and the encoding
+    doc = map_tables(plan, lambda v: v)
+    validate_json(doc, arrays=True)
     final = outputs.check_file(path, what)
-    outputs.write_bytes(final, dumps(plan, schema_version).encode("ascii"), what)
+    outputs.write_bytes(final, dumps(doc, schema_version).encode("ascii"), what)
 
 
 def load(path: str) -> dict:
