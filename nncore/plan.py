@@ -541,7 +541,10 @@ def _check_values(arr: np.ndarray, path: str, lo: float, hi: float) -> None:
         bad = ~np.isfinite(arr) | (np.abs(arr) > F32)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        _fail(path, f"row {r + 1} entry {c + 1}: {arr[r, c]!r} is not finite or beyond float32's range (|x| <= 3.4e38)")
+        _fail(
+            path,
+            f"row {r + 1} entry {c + 1}: {float(arr[r, c])!r} is not finite or beyond float32's range (|x| <= 3.4e38)",
+        )
     if arr.min() < lo or arr.max() > hi:
         r, c = np.argwhere((arr < lo) | (arr > hi))[0]
         _fail(path, f"row {r + 1} entry {c + 1}: {float(arr[r, c]):g} is not in [{lo:g}, {hi:g}]")
