@@ -268,11 +268,12 @@ def test_every_scalar_field_is_type_checked(small):
 
 
 def test_bom_and_bytes_are_accepted(tmp_path, small, small_text):
-    assert plan_io.loads("\ufeff" + small_text) == small
-    assert plan_io.loads(small_text.encode()) == small
+    same = plan_io.dumps(small)  # tables are float32 arrays when read (schema 2): compare the text
+    assert plan_io.dumps(plan_io.loads("\ufeff" + small_text)) == same
+    assert plan_io.dumps(plan_io.loads(small_text.encode())) == same
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + small_text.encode())
-    assert plan_io.load(str(path)) == small
+    assert plan_io.dumps(plan_io.load(str(path))) == same
     rc, out, err = run_cli(["check", str(path)])
     assert rc == 0 and "valid plan" in out, err
 
