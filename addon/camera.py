@@ -97,6 +97,24 @@ def _hud_extent(scene, hud: bpy.types.Object, frames) -> list[float]:
     return [float(v) / compose_size for v in (lo[0], hi[0], lo[1], hi[1])]
 
 
+def network_view(scene: bpy.types.Scene, cam: bpy.types.Object):
+    """Location and rotation of ``cam`` framing the network and its own labels only (not the HUD and
+    the loss curve), for the scene's frame shape; None for a camera that is not a build's front or
+    three-quarter camera (e.g. on an orbit rig). For exports that carry no text (glTF)."""
+    info = cam.get(compose.INFO)
+    if info is None or cam.parent is not None or FRAME_TILT not in cam:
+        return None
+    pts = np.asarray(info["points"], dtype=np.float64).reshape(-1, 3)
+    tilt = float(cam[FRAME_TILT])
+    if FRAME_POINTS in cam:
+        return frame_view(pts, tilt, float(cam.get(FRAME_AZIMUTH, 0.0)), cam.data, _aspect(scene))
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    corners = np.array(
+        [[(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+    )
+    return frame_points(corners, tilt, cam.data, _aspect(scene))
+
+
 def camera_and_world(ctx: BuildContext, scene, extent, steps: list, view=None, points=None, hud_frames=()) -> None:
     """The camera (framed), the world and the key light. ``view`` (tilt, azimuth in radians) and
     ``points`` (the network's outline) give a three-quarter view (the plane layout); without them

@@ -33,6 +33,7 @@ shows) are the scene at the "after" still: the trained network.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -197,7 +198,7 @@ def _export(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_f
     if state.window is not None and state.window.scene != scene:
         state.window.scene = scene  # the exporter reads bpy.context.scene (restored afterwards)
         view_layer = bpy.context.view_layer
-    with bpy.context.temp_override(scene=scene, view_layer=view_layer):
+    with bpy.context.temp_override(scene=scene, view_layer=view_layer), _network_framing(scene, cameras):
         _run_exporter(scene, state, coll, view_layer, tmp, STATIC_OPTIONS)
     doc, binary = read_glb(tmp.read_bytes())
     fps = scene.render.fps / scene.render.fps_base
@@ -228,6 +229,25 @@ def _export(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_f
     after = scene.nna.still_after if scene.nna.build_id else scene.frame_start
     static = (after - scene.frame_start) / fps  # the trained network, idle: what viewers show without animation
     tmp.write_bytes(static_pose(write_glb(*anim.finish()), static))
+
+
+@contextlib.contextmanager
+def _network_framing(scene, cameras):
+    """The file has no HUD and no loss curve: its still camera frames the network alone (the
+    scene's camera is put back afterwards). A moving (orbit) camera keeps its own framing."""
+    from . import camera
+
+    saved = []
+    try:
+        for cam in cameras:
+            view = camera.network_view(scene, cam)
+            if view is not None:
+                saved.append((cam, cam.matrix_basis.copy()))
+                cam.location, cam.rotation_euler = view
+        yield
+    finally:
+        for cam, basis in saved:
+            cam.matrix_basis = basis
 
 
 def _export_baked(scene, state, neurons, synapses, cameras, view_layer, tmp: Path, n_frames: int, report) -> None:
@@ -261,7 +281,8 @@ def _export_baked(scene, state, neurons, synapses, cameras, view_layer, tmp: Pat
                 and report(0.25 + 0.65 * (f - scene.frame_start) / n_frames, f"baking frame {f} of {scene.frame_end}")
             )
         )
-        _run_exporter(scene, state, coll, view_layer, tmp, EXPORT_OPTIONS)
+        with _network_framing(scene, cameras):
+            _run_exporter(scene, state, coll, view_layer, tmp, EXPORT_OPTIONS)
         state.on_frame(None)
     report(0.9, "dropping redundant keys")
     fps = scene.render.fps / scene.render.fps_base

@@ -70,6 +70,7 @@ def snapshot(bpy) -> dict:
         "active": bpy.context.view_layer.objects.active.name if bpy.context.view_layer.objects.active else None,
         "window_scene": bpy.context.window.scene.name if bpy.context.window else None,
         "handlers": len(bpy.app.handlers.frame_change_post),
+        "camera": tuple(round(v, 6) for row in sc.camera.matrix_basis for v in row) if sc.camera else None,
     }
 
 
@@ -224,6 +225,35 @@ def test_names_bind_in_three_and_the_static_pose_is_the_trained_network(exported
         assert (g > r) == (trained > 0), name  # green for a positive trained weight, red for negative
         signs.add(bool(trained > 0))
     assert signs == {True, False}
+
+
+def test_the_camera_frames_the_network_alone(exported, glb):
+    """The file has no HUD and no loss curve (Blender's picture puts them beside the network): its
+    camera frames the network alone, centred; the scene's camera is left as it was."""
+    doc, _ = glb
+    cam_node = next(n for n in doc["nodes"] if n["name"] == "NNA Camera")
+    cam = doc["cameras"][cam_node["camera"]]["perspective"]
+    x, y, z, w = cam_node.get("rotation", [0, 0, 0, 1])
+    rot = np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+    eye = np.array(cam_node["translation"])
+    tan_y = np.tan(cam["yfov"] / 2)
+    tan_x = tan_y * cam.get("aspectRatio", 16 / 9)
+    pts = []
+    for n in doc["nodes"]:
+        if n["name"].startswith("NNA Neuron"):
+            local = rot.T @ (np.array(n.get("translation", [0, 0, 0])) - eye)  # glTF cameras look down -z
+            pts.append((local[0] / (-local[2] * tan_x), local[1] / (-local[2] * tan_y)))
+    pts = np.array(pts)
+    assert len(pts) == 8 and (np.abs(pts) < 1).all()  # every neuron in the picture
+    centre = (pts.min(axis=0) + pts.max(axis=0)) / 2
+    assert np.abs(centre).max() < 0.1, centre  # centred (the Blender frame puts the curve to its right)
+    assert exported["before"]["camera"] == exported["after"]["camera"]  # the scene's camera put back
 
 
 def test_emission_in_web_range(exported, glb):
