@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from conftest import ADDON_MODULE
 
+pytestmark = pytest.mark.blender
+
 #: Height of a digit per unit of text size in Blender's built-in font (measured below).
 DIGIT = 0.70
 
