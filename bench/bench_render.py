@@ -49,8 +49,9 @@ def _demo_plan(tmp: str) -> dict:
     subprocess.run(
         [sys.executable, "-m", "nncore", "train", *DEMO_TRAIN, "--out", path], cwd=ROOT, check=True, capture_output=True
     )
-    with open(path) as fh:
-        return json.load(fh)
+    from nn_animator.nncore import plan as plan_io
+
+    return plan_io.load(path)
 
 
 def _sample(sc, render, plan: dict, tmp: str) -> dict:
@@ -93,13 +94,10 @@ def _child(job: str, quality: str, once: str) -> dict:
 def _run(job: str, quality: str, keep: str, once: str = "0") -> dict:
     env = {**os.environ, "NNA_KEEP_FREED_MEMORY": keep, "PYTHONPATH": os.path.join(ROOT, ".venv", "nna-path")}
     out = subprocess.run(
-        [sys.executable, __file__, "--child", job, quality, once],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-        env=env,
+        [sys.executable, __file__, "--child", job, quality, once], capture_output=True, text=True, cwd=ROOT, env=env
     )
+    if out.returncode != 0:
+        raise RuntimeError(f"bench child {job} {quality} once={once} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
