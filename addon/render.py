@@ -4,7 +4,8 @@ The add-on's plain-Python rendering API; operators and the command line call onl
 
 - :func:`configure` sets the engine, size, samples, bloom, colour management and (optionally) the
   frame rate. It is idempotent.
-- :func:`render_video` renders the scene's frame range (or part of it) to an .mp4.
+- :func:`render_video` renders the scene's frame range (or part of it) to an .mp4, each distinct
+  frame once (:func:`frame_runs` proves which frames repeat the one before; docs/blender.md).
 - :func:`render_stills` renders the "before", "after" and "new situation" frames to PNGs.
 - :class:`InteractiveVideo` runs Blender's own interactive animation render (the UI operator) into
   a temporary .mp4 that is verified before it gets its name.
