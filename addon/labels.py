@@ -122,13 +122,27 @@ class _Tree:
         self.arrange()
 
     def arrange(self) -> None:
+        # the tree's links read once (a socket's ``links`` scans every link of the tree)
+        sources: dict[str, list[str]] = {}
+        for link in self.ng.links:
+            sources.setdefault(link.to_node.name, []).append(link.from_node.name)
         depth: dict[str, int] = {}
         rows: dict[int, int] = {}
+        where: dict[str, tuple[float, float]] = {}
         for n in self.order:
-            d = max((depth[link.from_node.name] + 1 for s in n.inputs for link in s.links), default=0)
+            d = max((depth[name] + 1 for name in sources.get(n.name, ())), default=0)
             depth[n.name] = d
-            n.location = (d * 220.0, -rows.get(d, 0) * 170.0)
+            where[n.name] = (d * 220.0, -rows.get(d, 0) * 170.0)
             rows[d] = rows.get(d, 0) + 1
+        # in bulk: setting one node's location updates the whole tree (~1 ms a node)
+        nodes = self.ng.nodes
+        loc = np.empty(2 * len(nodes), dtype=np.float32)
+        nodes.foreach_get("location", loc)
+        loc = loc.reshape(-1, 2)
+        for i, n in enumerate(nodes):
+            if n.name in where:
+                loc[i] = where[n.name]
+        nodes.foreach_set("location", loc.ravel())
 
     # -- numbers -------------------------------------------------------------------------------
     def math(self, op: str, a, b=0.0) -> bpy.types.NodeSocket:
@@ -224,17 +238,22 @@ class _Tree:
     # -- geometry ------------------------------------------------------------------------------
     def text_mesh(self, string, size, material, align_x: str = "LEFT") -> bpy.types.NodeSocket:
         """Filled glyphs of ``string`` in the XY plane, first baseline at y = 0."""
+        return self.filled(self.glyphs(string, size, align_x), material)
+
+    def glyphs(self, string, size, align_x: str = "LEFT") -> bpy.types.NodeSocket:
+        """The glyph outlines of ``string`` (curve instances; :meth:`filled` makes them a mesh).
+        Several texts can be moved and joined first, then filled once (fewer nodes)."""
         curves = self.node("GeometryNodeStringToCurves", {"String": string, "Size": size}, align_x=align_x)
+        return curves.outputs["Curve Instances"]
+
+    def filled(self, glyphs, material) -> bpy.types.NodeSocket:
+        """Glyph outlines (curve instances) as a filled mesh with ``material``."""
         # Fill each glyph on its own (Group ID = the glyph's instance index): filling all outlines
         # as one set is ~20x slower, and the text is re-made on every frame change. Outlines at a
         # low resolution, filled as n-gons, keep it cheaper still (HUD: ~0.4 s -> ~0.02 s a frame).
         glyph = self.node(
             "GeometryNodeStoreNamedAttribute",
-            {
-                0: curves.outputs["Curve Instances"],
-                "Name": GLYPH_ATTR,
-                "Value": self.node("GeometryNodeInputIndex").outputs[0],
-            },
+            {0: glyphs, "Name": GLYPH_ATTR, "Value": self.node("GeometryNodeInputIndex").outputs[0]},
             data_type="INT",
             domain="INSTANCE",
         )
@@ -506,25 +525,20 @@ def _build_loss_axes_group(ctx: BuildContext, t: _Tree) -> None:
     x_axis = t.node("GeometryNodeCurvePrimitiveLine", {"Start": (0.0, 0.0, 0.0), "End": at(width, 0.0)}).outputs[0]
     y_axis = t.node("GeometryNodeCurvePrimitiveLine", {"Start": (0.0, 0.0, 0.0), "End": at(0.0, height)}).outputs[0]
     parts = [x_axis, y_axis]
-    texts = []
+    texts = []  # glyph outlines, moved into place, filled together at the end
     tick = lsz(-0.35)
     for i, name in enumerate(DECADES):
         x = t.math("MULTIPLY", t.math("DIVIDE", float(i), span), width)
-        mark = t.node("GeometryNodeCurvePrimitiveLine", {"Start": at(x, 0.0), "End": at(x, tick)}).outputs[0]
-        text = t.moved(t.text_mesh(name, label, text_material(ctx), "CENTER"), at(x, lsz(-1.3)))
         shown = t.compare("LESS_EQUAL", float(i), t.math("ADD", span, 1e-4))
+        mark = t.node("GeometryNodeCurvePrimitiveLine", {"Start": at(x, 0.0), "End": at(x, tick)}).outputs[0]
         parts.append(t.switch(shown, None, mark, kind="GEOMETRY"))
-        texts.append(t.switch(shown, None, text, kind="GEOMETRY"))
+        texts.append(t.switch(shown, None, t.moved(t.glyphs(name, label, "CENTER"), at(x, lsz(-1.3))), kind="GEOMETRY"))
     axes = t.tube(t.joined(*parts), t.math("MULTIPLY", radius, 0.5), axis_material(ctx))
-    x_label = t.moved(t.text_mesh("cycles (log scale)", label, text_material(ctx), "RIGHT"), at(width, lsz(-2.5)))
-    y_label = t.moved(
-        t.text_mesh("mean error (%)", label, text_material(ctx)), at(lsz(-0.2), t.math("ADD", height, lsz(0.6)))
-    )
-    zero = t.moved(t.text_mesh("0", label, text_material(ctx), "RIGHT"), at(lsz(-0.45), lsz(-0.35)))
-    top = t.moved(
-        t.text_mesh(top_text, label, text_material(ctx), "RIGHT"), at(lsz(-0.45), t.math("SUBTRACT", height, lsz(0.35)))
-    )
-    t.output(t.joined(axes, *texts, x_label, y_label, zero, top))
+    texts.append(t.moved(t.glyphs("cycles (log scale)", label, "RIGHT"), at(width, lsz(-2.5))))
+    texts.append(t.moved(t.glyphs("mean error (%)", label), at(lsz(-0.2), t.math("ADD", height, lsz(0.6)))))
+    texts.append(t.moved(t.glyphs("0", label, "RIGHT"), at(lsz(-0.45), lsz(-0.35))))
+    texts.append(t.moved(t.glyphs(top_text, label, "RIGHT"), at(lsz(-0.45), t.math("SUBTRACT", height, lsz(0.35)))))
+    t.output(t.joined(axes, t.filled(t.joined(*texts), text_material(ctx))))
 
 
 # --------------------------------------------------------------------------------------------
