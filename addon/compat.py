@@ -241,6 +241,12 @@ def gltf_export_options() -> set[str]:
     return {prop.identifier for prop in rna.properties}
 
 
+def has_audio() -> bool:
+    """Whether this Blender can read and play sound (Audaspace): the bpy 4.2 wheel from PyPI is built
+    without it; Blender's own builds, bpy 4.5 and 5.0 have it."""
+    return bool(getattr(bpy.app.build_options, "audaspace", True))
+
+
 def fill_curve_ngons(node: bpy.types.Node) -> None:
     """Fill Curve node in N-gons mode: a node property up to 4.5, a menu socket in 5.0."""
     if "Mode" in node.inputs:

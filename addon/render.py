@@ -984,6 +984,11 @@ def audio_seconds(path: str | os.PathLike) -> float:
         raise NNCoreError(
             f"audio: {shown} is {st.st_size / 2**20:.0f} MB, more than the {MAX_AUDIO_BYTES >> 20} MB limit"
         )
+    if not compat.has_audio():
+        raise NNCoreError(
+            f"audio: this Blender {bpy.app.version_string} was built without sound support (Audaspace), so it "
+            "cannot read or play an audio file; use Blender's own build, or the bpy module 4.5 or newer"
+        )
     seconds = _probe_length(p)
     if seconds is None:
         raise NNCoreError(f"audio: {shown} is not a sound file Blender can read (WAV, MP3, OGG, FLAC)")

@@ -564,6 +564,7 @@ def test_orbit_and_reset_camera(page, plan):
 
 def test_command_line_export_web(plan, tmp_path):
     from conftest import cli_command
+    from test_disk import _env
 
     plan_path = tmp_path / "xor.plan.json"
     plan_path.write_text(json.dumps(plan))
@@ -572,6 +573,7 @@ def test_command_line_export_web(plan, tmp_path):
         cli_command("export", "--plan", str(plan_path), "--web", str(out), "--quiet"),
         capture_output=True,
         text=True,
+        env=_env(),  # the package importable in any bpy venv (tools/test_matrix.py)
         timeout=600,
     )
     assert res.returncode == 0, res.stderr
@@ -580,6 +582,7 @@ def test_command_line_export_web(plan, tmp_path):
         cli_command("export", "--plan", str(plan_path), "--web", str(tmp_path / "no" / "site")),
         capture_output=True,
         text=True,
+        env=_env(),  # the package importable in any bpy venv (tools/test_matrix.py)
         timeout=600,
     )
     assert res.returncode == 2
@@ -590,6 +593,7 @@ def test_command_line_export_web(plan, tmp_path):
 def test_command_line_web_for_a_network_blender_instances(tmp_path):
     """The page is written from the plan alone: Blender's interactive size limit does not apply."""
     from conftest import cli_command
+    from test_disk import _env
 
     rng = np.random.default_rng(3)
     rows = np.hstack([rng.uniform(0, 1, (6, 100)), rng.integers(0, 2, (6, 1))])
@@ -603,6 +607,7 @@ def test_command_line_web_for_a_network_blender_instances(tmp_path):
         cli_command("export", "--plan", str(plan_path), "--web", str(out), "--quiet"),
         capture_output=True,
         text=True,
+        env=_env(),  # the package importable in any bpy venv (tools/test_matrix.py)
         timeout=600,
     )
     assert res.returncode == 0, res.stderr
@@ -614,6 +619,7 @@ def test_command_line_web_for_a_network_blender_instances(tmp_path):
         ),
         capture_output=True,
         text=True,
+        env=_env(),  # the package importable in any bpy venv (tools/test_matrix.py)
         timeout=600,
     )
     # (this network is instanced in Blender, and an instanced network has no animated glTF)
