@@ -7,9 +7,10 @@ from .addon.cli import main
 
 code = main()
 bpy = sys.modules.get("bpy")
-if bpy is not None and tuple(bpy.app.version) < (4, 3, 0):
-    # bpy 4.2 crashes in its own teardown after a glTF export (SIGSEGV once Python has shut down;
-    # fixed in 4.3): the work is done and flushed, so leave with our exit code
+if bpy is not None and tuple(bpy.app.version) < (5, 0, 0):
+    # the bpy modules 4.2 and 4.5 crash in their own teardown once Python has shut down (SIGSEGV:
+    # 4.2 after a glTF export, 4.5 after any render; not 5.0): the work is done, verified and
+    # flushed, so leave with our exit code
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -165,10 +165,11 @@ def article_plan():
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """bpy 4.2 (the module) crashes in its own teardown after any glTF export, once Python has shut
-    down (SIGSEGV in bpy_class_free; not in 4.3+). Leave the process with pytest's status instead."""
+    """The bpy modules 4.2 and 4.5 crash in their own teardown once Python has shut down (SIGSEGV:
+    4.2 after any glTF export, 4.5 after a render; not 5.0). Leave the process with pytest's status
+    instead (as __main__.py does for the command line)."""
     bpy = sys.modules.get("bpy")
-    if bpy is not None and tuple(bpy.app.version) < (4, 3, 0):
+    if bpy is not None and tuple(bpy.app.version) < (5, 0, 0):
         import atexit
 
         def _leave(status=int(exitstatus)):
