@@ -288,8 +288,10 @@ def session():
     from bpy_extras.object_utils import world_to_camera_view
     from mathutils import Vector
 
-    # where the startup Cube stood: a point on its front face, below-left of the middle input neuron
-    p = world_to_camera_view(net, net.camera, Vector((-0.8, -1.0, -0.8)))
+    # where the startup Cube stood: a point on its front face (y = -1), between the left and the
+    # middle input neuron and below them, where the network draws nothing (its number labels end
+    # at z = -0.35, the spheres at -0.4)
+    p = world_to_camera_view(net, net.camera, Vector((-0.9, -1.0, -0.65)))
     RESULT["cube_probe"] = [p.x, p.y]
     img = bpy.data.images.load(os.path.join(stills, "article_after.png"))
     w, h = img.size
