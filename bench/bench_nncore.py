@@ -187,20 +187,14 @@ def _huge_plan() -> dict:
 
 
 def _digits_like_plan(tmp: str) -> dict:
-    """784-64-10 on 20 random binary 'images', 2 shown cycles x 6 examples (bench_web's: 3.6 million
-    numbers, near the plan size limit)."""
-    from nncore.presets import make_plan, settings_for
+    """bench_web's 784-64-10 plan (20 random binary 'images', 2 shown cycles x 6 examples: 3.6 million
+    numbers, near the plan size limit), so both benchmarks measure the same plan."""
+    import importlib.util
 
-    rng = np.random.default_rng(0)
-    x = (rng.uniform(0, 1, (20, 784)) > 0.7).astype(float)
-    t = np.eye(10)[rng.integers(0, 10, 20)]
-    path = os.path.join(tmp, "digits.csv")
-    with open(path, "w") as fh:
-        for row in np.hstack([x, t]):
-            fh.write(",".join(f"{v:g}" for v in row) + "\n")
-    return make_plan(
-        settings_for("csv", csv=path, layers=(784, 64, 10), cycles=20, show=2, examples_shown=6, learning_rate=0.1)
-    )
+    spec = importlib.util.spec_from_file_location("bench_web", os.path.join(os.path.dirname(__file__), "bench_web.py"))
+    bench_web = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_web)
+    return bench_web.digits_like_plan(tmp)
 
 
 def _write_load(plan: dict, path: str, version: int, runs: int = 2) -> tuple[float, float, int]:
