@@ -13,7 +13,7 @@ from pathlib import Path
 import cdp
 import pytest
 from conftest import blender_binary
-from test_gltf_three import exported  # noqa: F401  (the module fixture: an exported xor .glb)
+from test_gltf_three import exported, glow_times  # noqa: F401  (exported: the module fixture, an xor .glb)
 
 ROOT = Path(__file__).resolve().parents[1]
 BABYLON = ROOT / "node_modules" / "babylonjs" / "babylon.js"
@@ -50,9 +50,7 @@ def test_babylon_plays_the_glow(exported, tmp_path):  # noqa: F811
         assert any("emissive" in a for a in animated), sorted(set(animated))[:10]
         names = p.evaluate("Object.keys(nnaBabylon.materials)")
         neuron = next(n for n in names if n.startswith("NNA Neuron 2_000"))  # the output neuron
-        fps = plan["timing"]["fps"]
-        idle_t = (plan["states"]["before"]["frame_end"] - 1) / fps
-        lit_t = plan["states"]["query"]["forward_frames"][-1] / fps
+        idle_t, lit_t = glow_times(plan)
         idle = p.evaluate(f"nnaBabylon.glowAt({idle_t}, {json.dumps(neuron)})")
         lit = p.evaluate(f"nnaBabylon.glowAt({lit_t}, {json.dumps(neuron)})")
         assert sum(lit) > sum(idle) + 0.2, (idle, lit)

@@ -56,6 +56,13 @@ def exported(tmp_path_factory):
     return plan, d / "xor.glb"
 
 
+def glow_times(plan: dict) -> tuple[float, float]:
+    """Seconds into the file's clip (frame 1 at 0 s) when the output neuron is idle (the end of
+    'before training') and lit (the new situation's forward pass has reached it)."""
+    fps = plan["timing"]["fps"]
+    return (plan["states"]["before"]["frame_end"] - 1) / fps, plan["states"]["query"]["forward_frames"][-1] / fps
+
+
 def _timing():
     from nncore.timeline import Timing
 
@@ -83,10 +90,7 @@ def test_three_binds_every_glow_track_and_the_glow_plays(harness, exported, tmp_
         assert sum(".emissive" in t for t in tracks) >= 7 + 12  # every neuron's and synapse's glow
         names = p.evaluate("Object.keys(nnaGltf.materials)")
         neuron = next(n for n in names if n.startswith("NNA Neuron 2_000"))  # the output neuron
-        fps = plan["timing"]["fps"]
-        # idle (before training) vs lit (the new situation's forward pass has reached the output)
-        idle_t = (plan["states"]["before"]["frame_end"] - 1) / fps
-        lit_t = (plan["states"]["query"]["forward_frames"][-1] + 1 - 1) / fps
+        idle_t, lit_t = glow_times(plan)
         idle = p.evaluate(f"nnaGltf.glowAt({idle_t}, {json.dumps(neuron)})")
         lit = p.evaluate(f"nnaGltf.glowAt({lit_t}, {json.dumps(neuron)})")
         assert sum(lit) > sum(idle) + 0.2, (idle, lit)
