@@ -68,33 +68,38 @@ def frame_camera(scene: bpy.types.Scene) -> bool:
             cam[FRAME_POINTS] = [float(v) for v in composed.ravel()]
         else:
             cam[FRAME_BOX] = [float(v) for v in (*composed.min(axis=0), *composed.max(axis=0))]
-    if FRAME_POINTS in cam:  # a three-quarter view
-        pts = np.asarray(cam[FRAME_POINTS], dtype=np.float64).reshape(-1, 3)
-        azimuth = float(cam.get(FRAME_AZIMUTH, 0.0))
-        cam.location, cam.rotation_euler = frame_view(pts, float(cam[FRAME_TILT]), azimuth, cam.data, _aspect(scene))
-        cam[FRAMED_AT] = [*cam.location, *cam.rotation_euler]
-        return True
-    box = np.asarray(cam[FRAME_BOX], dtype=np.float64).reshape(2, 3)
-    corners = np.array([[box[i, 0], box[j, 1], box[k, 2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
-    cam.location, cam.rotation_euler = frame_points(corners, float(cam[FRAME_TILT]), cam.data, _aspect(scene))
+    key, shape = (FRAME_POINTS, (-1, 3)) if FRAME_POINTS in cam else (FRAME_BOX, (2, 3))
+    cam.location, cam.rotation_euler = _fit(scene, cam, np.asarray(cam[key], dtype=np.float64).reshape(shape))
     cam[FRAMED_AT] = [*cam.location, *cam.rotation_euler]
     return True
+
+
+def _fit(scene: bpy.types.Scene, cam: bpy.types.Object, pts: np.ndarray):
+    """Location and rotation of the build's camera showing ``pts``: every point for a three-quarter
+    view (FRAME_POINTS), the corners of their box for the front view."""
+    tilt = float(cam[FRAME_TILT])
+    if FRAME_POINTS in cam:
+        return frame_view(pts, tilt, float(cam.get(FRAME_AZIMUTH, 0.0)), cam.data, _aspect(scene))
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    corners = np.array(
+        [[(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+    )
+    return frame_points(corners, tilt, cam.data, _aspect(scene))
 
 
 def _hud_extent(scene, hud: bpy.types.Object, frames) -> list[float]:
     """The HUD's local extent (x0, x1, y0, y1) per unit of text size, over its texts at ``frames``."""
     depsgraph = scene.view_layers[0].depsgraph
-    compose_size = 1.0  # the build makes the HUD at text size 1 (scene._labels)
-    boxes = []
+    boxes = []  # the build makes the HUD at text size 1 (scene._labels): its extent is per unit
     for f in frames:
         scene.frame_set(int(f))
         depsgraph.update()
         boxes.append(np.array([tuple(c) for c in hud.evaluated_get(depsgraph).bound_box]))
     bb = np.concatenate(boxes)
-    if not np.isfinite(bb).all() or not len(bb):
+    if not np.isfinite(bb).all():
         return [0.0, 0.0, 0.0, 0.0]
     lo, hi = bb.min(axis=0), bb.max(axis=0)
-    return [float(v) / compose_size for v in (lo[0], hi[0], lo[1], hi[1])]
+    return [float(v) for v in (lo[0], hi[0], lo[1], hi[1])]
 
 
 def network_view(scene: bpy.types.Scene, cam: bpy.types.Object):
@@ -104,15 +109,7 @@ def network_view(scene: bpy.types.Scene, cam: bpy.types.Object):
     info = cam.get(compose.INFO)
     if info is None or cam.parent is not None or FRAME_TILT not in cam:
         return None
-    pts = np.asarray(info["points"], dtype=np.float64).reshape(-1, 3)
-    tilt = float(cam[FRAME_TILT])
-    if FRAME_POINTS in cam:
-        return frame_view(pts, tilt, float(cam.get(FRAME_AZIMUTH, 0.0)), cam.data, _aspect(scene))
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    corners = np.array(
-        [[(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
-    )
-    return frame_points(corners, tilt, cam.data, _aspect(scene))
+    return _fit(scene, cam, np.asarray(info["points"], dtype=np.float64).reshape(-1, 3))
 
 
 def camera_and_world(ctx: BuildContext, scene, extent, steps: list, view=None, points=None, hud_frames=()) -> None:

@@ -293,7 +293,7 @@ def _build(ctx: BuildContext, plan: dict, scene, report, labels: bool, kind: str
     extent = np.stack([points.min(axis=0), points.max(axis=0)])
     if labels:
         report(0.85, "labels")
-        _labels(ctx, plan, pos, extent, view)
+        _labels(ctx, plan, pos, view)
     report(0.95, "camera")
     camera_and_world(
         ctx, scene, extent, plan["steps"], view=view, points=points if view else None, hud_frames=_hud_frames(plan)
@@ -438,7 +438,7 @@ def _hud_frames(plan: dict) -> list[int]:
     return sorted(out)
 
 
-def _labels(ctx: BuildContext, plan: dict, pos, extent, view=None) -> None:
+def _labels(ctx: BuildContext, plan: dict, pos, view=None) -> None:
     """Activity numbers beside the neurons of small layers, the output classes' names, the HUD and
     the loss curve. ``view`` (tilt, azimuth) for the plane layout's three-quarter camera: everything
     then faces that camera; None: the front view (everything in the x-z plane)."""
