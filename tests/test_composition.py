@@ -244,3 +244,39 @@ def test_tall_frames_rearrange_for_the_orbit_camera_too(net):
     assert boxes["curve"][0] > boxes["network"][2] - 1e-3  # the curve to the right
     render.configure(sc, "preview", shape="16:9", camera_mode="front", samples=1)
     assert sc.camera.parent is None
+
+
+@pytest.fixture(scope="module")
+def digits(bpy_session):
+    """The digits reader (64-16-10, plane layout, three-quarter view), 30 cycles, factory startup."""
+    import addon_utils
+
+    from nncore.presets import make_plan, settings_for
+
+    bpy = bpy_session
+    bpy.ops.wm.read_homefile(use_factory_startup=True)
+    if not addon_utils.check(ADDON_MODULE)[1]:
+        addon_utils.enable(ADDON_MODULE, default_set=True)
+    plan = make_plan(settings_for("digits", cycles=30))
+    sc = mod("scene").network_scene()
+    mod("scene").build_network(plan, sc)
+    return sc, plan
+
+
+@pytest.mark.parametrize("shape", ["16:9", "9:16", "1:1", "4:3"])
+def test_a_plane_layout_network_is_composed_too(digits, shape):
+    """The digits reader (plane layout, three-quarter view) at every frame shape: the content is
+    centred, inside the frame, and the HUD, the network and the curve do not overlap. (Its planes
+    are wider than a 16:9 frame's shape, so its HUD is smaller than the article's: docs/look.md.)"""
+    sc, plan = digits
+    mod("render").configure(sc, "preview", shape=shape, samples=1)
+    for name, frame in _frames(sc, plan).items():
+        boxes = _boxes(sc, frame)
+        x0, y0, x1, y1 = _union(boxes)
+        where = (shape, name, x0, y0, x1, y1)
+        assert x0 > 0 and y0 > 0 and x1 < 1 and y1 < 1, where
+        assert abs((x0 + x1) / 2 - 0.5) < 0.05 and abs((y0 + y1) / 2 - 0.5) < 0.05, where
+        if name == "training":
+            assert not _overlap(boxes["hud"], boxes["network"]), where
+            assert not _overlap(boxes["curve"], boxes["network"]), where
+            assert not _overlap(boxes["curve"], boxes["hud"]), where
