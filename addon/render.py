@@ -57,8 +57,9 @@ Progress = Callable[[int, int, float], None]
 #: and 1 sample differs from 4 only in slightly jaggier thin synapses.
 QUALITY: dict[str, dict] = {
     "preview": {"resolution": (640, 360), "samples": 1, "bloom_quality": "MEDIUM", "video_crf": "MEDIUM"},
-    # 8 samples: 48.9 dB PSNR against a 32-sample reference at 0.56x the time of 16 (54.4 dB); 4 samples
-    # fall to 42.8 dB, where thin synapses visibly crawl (bpy 5.0.1, article network, 1280x720)
+    # 8 samples, from bench_render's PSNR of a final still (the composed frame, its text included)
+    # against 32 samples: 4: 38.8 dB, 6: 40.9, 8: 45.5, 16: 50.7; 8 costs 0.56x the time of 16 (3.9 vs
+    # 6.9 s a still here); below 8 the thin synapses and the text's edges visibly crawl (bpy 5.0.1)
     "final": {"resolution": (1280, 720), "samples": 8, "bloom_quality": "HIGH", "video_crf": "HIGH"},
 }
 
