@@ -30,6 +30,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def default_signals() -> None:
+    """preexec_fn for a child the test signals: SIGTERM and SIGHUP at their default action, as in a
+    terminal. A test run started under nohup ignores SIGHUP, and its children would inherit that
+    (and rightly keep running through it: nncore.outputs handles only signals left at the default)."""
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
 def blender_binary() -> str:
     """The Blender executable when the suite runs inside a real Blender (make test-blender), else ''."""
     bpy = sys.modules.get("bpy")

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import INSTALLED_MODULE, blender_binary, cli_command
+from conftest import INSTALLED_MODULE, blender_binary, cli_command, default_signals
 from test_outputs import IS_ROOT, needs_root, small_disk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +99,7 @@ def test_signal_during_a_render_leaves_nothing(tmp_path, xor_plan, sig):
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        preexec_fn=default_signals,
     )
     try:
         for line in proc.stdout:  # wait until frames are being rendered into the temporary file

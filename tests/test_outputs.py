@@ -9,10 +9,12 @@ import signal
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
 import pytest
+from conftest import default_signals
 
 from nncore import outputs
 from nncore.errors import NNCoreError
@@ -173,13 +175,43 @@ with outputs.atomic_file(sys.argv[1]) as tmp:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_signal_removes_the_temporary_file(tmp_path, sig):
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_WRITER, str(tmp_path / "out.json")], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _SLOW_WRITER, str(tmp_path / "out.json")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_signals,
     )
     assert proc.stdout.readline().strip() == "ready"
     assert len(list(tmp_path.glob(".nna-*"))) == 1
     proc.send_signal(sig)
     assert proc.wait(timeout=30) == -sig  # dies of the signal, as without a handler
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_ignored_sighup_is_left_ignored(tmp_path):
+    """Under nohup (SIGHUP ignored) the writer is not killed by a hang-up: the file is completed."""
+
+    def ignore_hup():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    writer = _SLOW_WRITER.replace("time.sleep(60)", "sys.stdin.readline()")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", writer, str(tmp_path / "out.json")],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=ignore_hup,
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert proc.poll() is None  # still running
+    proc.stdin.write("go on\n")
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+    assert (tmp_path / "out.json").read_bytes() == b"partial"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
 
 @needs_root
