@@ -57,15 +57,16 @@ def _demo_plan(tmp: str) -> dict:
     return plan_io.load(path)
 
 
-def _sample(sc, render, plan: dict, tmp: str, encode: bool = True) -> dict:
-    """Seconds per frame (every frame rendered) and (``encode``) the encoding pass's seconds per video frame."""
+def _sample(sc, render, plan: dict, tmp: str, with_encoding: bool = True) -> dict:
+    """Seconds per frame (every frame rendered) and (``with_encoding``) the encoding pass's seconds
+    per video frame."""
     step = plan["steps"][len(plan["steps"]) // 2]
     first = int(step["forward_frames"][0])
     render.render_video(sc, os.path.join(tmp, "warm.mp4"), frames=(first, first), render_once=False)
     t = time.perf_counter()
     render.render_video(sc, os.path.join(tmp, "b.mp4"), frames=(first, first + FRAMES - 1), render_once=False)
     per_frame = (time.perf_counter() - t) / FRAMES
-    if not encode:
+    if not with_encoding:
         return {"per_frame": per_frame}
     # a render-once range with repeats: what it costs beyond its distinct frames is the encoding
     runs, _ = render.frame_runs(sc)
@@ -129,7 +130,7 @@ def _child(job: str, quality: str, once: str, samples: str = "") -> dict:
             render.render_video(sc, os.path.join(tmp, "demo.mp4"), render_once=once == "1", stats=stats)
             res.update(seconds=time.perf_counter() - t, rendered=stats["rendered"])
         else:
-            res.update(_sample(sc, render, plan, tmp, encode=not samples))
+            res.update(_sample(sc, render, plan, tmp, with_encoding=not samples))  # samples: the old path
         return res
 
 

@@ -24,22 +24,29 @@ def mod(name: str):
     return import_module(f"{ADDON_MODULE}.addon.{name}")
 
 
-@pytest.fixture(scope="module")
-def net(bpy_session):
-    """The article network (2,000 cycles) built from the factory startup file (Cube, Light, Camera)."""
+def _built(bpy, settings) -> tuple:
+    """The network of ``settings`` built from the factory startup file (Cube, Light, Camera) into the
+    add-on's own scene, as Build network makes it; (scene, plan)."""
     import addon_utils
 
-    from nncore.presets import make_plan, settings_for
+    from nncore.presets import make_plan
 
-    bpy = bpy_session
     bpy.ops.wm.read_homefile(use_factory_startup=True)
     if not addon_utils.check(ADDON_MODULE)[1]:
         addon_utils.enable(ADDON_MODULE, default_set=True)
-    plan = make_plan(settings_for("article", cycles=2000, show=5))
-    sc = mod("scene").network_scene()  # the add-on's own scene, as Build network makes it
+    plan = make_plan(settings)
+    sc = mod("scene").network_scene()
     mod("scene").build_network(plan, sc)
     assert "Cube" not in sc.objects and "Cube" in bpy.data.objects
     return sc, plan
+
+
+@pytest.fixture(scope="module")
+def net(bpy_session):
+    """The article network (2,000 cycles) built from the factory startup file."""
+    from nncore.presets import settings_for
+
+    return _built(bpy_session, settings_for("article", cycles=2000, show=5))
 
 
 def _frames(sc, plan) -> dict:
@@ -107,6 +114,19 @@ def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def _assert_placed(boxes: dict, where, apart: bool) -> tuple:
+    """The union of ``boxes`` is centred within 5 % of the frame and inside it; with ``apart`` the
+    HUD, the network and the curve do not overlap. Returns the union."""
+    x0, y0, x1, y1 = _union(boxes)
+    assert abs((x0 + x1) / 2 - 0.5) < 0.05 and abs((y0 + y1) / 2 - 0.5) < 0.05, (where, x0, y0, x1, y1)
+    assert x0 > 0 and y0 > 0 and x1 < 1 and y1 < 1, (where, x0, y0, x1, y1)
+    if apart:
+        assert not _overlap(boxes["hud"], boxes["network"]), where
+        assert not _overlap(boxes["curve"], boxes["network"]), where
+        assert not _overlap(boxes["curve"], boxes["hud"]), where
+    return x0, y0, x1, y1
+
+
 def _text_heights(sc) -> dict:
     """Projected digit height in pixels of every text object (HUD, numbers, axis labels)."""
     from bpy_extras.object_utils import world_to_camera_view
@@ -157,21 +177,12 @@ def test_the_frame_is_composed(net, shape, long_fill, short_fill):
     mod("render").configure(sc, "preview", shape=shape, samples=1)
     w, h = sc.render.resolution_x, sc.render.resolution_y
     for name, frame in _frames(sc, plan).items():
-        boxes = _boxes(sc, frame)
-        x0, y0, x1, y1 = _union(boxes)
         where = f"{shape} {name}"
-        # centred within 5 % of the frame
-        assert abs((x0 + x1) / 2 - 0.5) < 0.05 and abs((y0 + y1) / 2 - 0.5) < 0.05, (where, x0, y0, x1, y1)
-        # inside the frame
-        assert x0 > 0 and y0 > 0 and x1 < 1 and y1 < 1, where
+        # centred, inside, and (at a training frame) HUD, network and curve apart on screen
+        x0, y0, x1, y1 = _assert_placed(_boxes(sc, frame), where, apart=name == "training")
         if long_fill is not None:  # wide: 80 % of the height, 70 % of the width; tall: turned
             fill_long, fill_short = (x1 - x0, y1 - y0) if w > h else (y1 - y0, x1 - x0)
             assert fill_short >= short_fill and fill_long >= long_fill, (where, fill_short, fill_long)
-        # the HUD, the network and the curve do not overlap on screen
-        if name == "training":
-            assert not _overlap(boxes["hud"], boxes["network"]), where
-            assert not _overlap(boxes["curve"], boxes["network"]), where
-            assert not _overlap(boxes["curve"], boxes["hud"]), where
     if w != h:
         assert sc.camera["nna_arrangement"] == ("wide" if w > h else "tall")
 
@@ -249,18 +260,9 @@ def test_tall_frames_rearrange_for_the_orbit_camera_too(net):
 @pytest.fixture(scope="module")
 def digits(bpy_session):
     """The digits reader (64-16-10, plane layout, three-quarter view), 30 cycles, factory startup."""
-    import addon_utils
+    from nncore.presets import settings_for
 
-    from nncore.presets import make_plan, settings_for
-
-    bpy = bpy_session
-    bpy.ops.wm.read_homefile(use_factory_startup=True)
-    if not addon_utils.check(ADDON_MODULE)[1]:
-        addon_utils.enable(ADDON_MODULE, default_set=True)
-    plan = make_plan(settings_for("digits", cycles=30))
-    sc = mod("scene").network_scene()
-    mod("scene").build_network(plan, sc)
-    return sc, plan
+    return _built(bpy_session, settings_for("digits", cycles=30))
 
 
 @pytest.mark.parametrize("shape", ["16:9", "9:16", "1:1", "4:3"])
@@ -271,12 +273,4 @@ def test_a_plane_layout_network_is_composed_too(digits, shape):
     sc, plan = digits
     mod("render").configure(sc, "preview", shape=shape, samples=1)
     for name, frame in _frames(sc, plan).items():
-        boxes = _boxes(sc, frame)
-        x0, y0, x1, y1 = _union(boxes)
-        where = (shape, name, x0, y0, x1, y1)
-        assert x0 > 0 and y0 > 0 and x1 < 1 and y1 < 1, where
-        assert abs((x0 + x1) / 2 - 0.5) < 0.05 and abs((y0 + y1) / 2 - 0.5) < 0.05, where
-        if name == "training":
-            assert not _overlap(boxes["hud"], boxes["network"]), where
-            assert not _overlap(boxes["curve"], boxes["network"]), where
-            assert not _overlap(boxes["curve"], boxes["hud"]), where
+        _assert_placed(_boxes(sc, frame), f"{shape} {name}", apart=name == "training")
